@@ -1,0 +1,3 @@
+module github.com/duplexgo/duplex
+
+go 1.24
