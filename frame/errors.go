@@ -8,23 +8,23 @@ type Error uint8
 // The protocol errors this package (and the ws package, for the rules that
 // need connection state) reports.
 const (
-	_                     Error = iota
-	ErrReservedOpcode           // opcode 0x3-0x7 or 0xB-0xF (§5.2)
-	ErrFragmentedControl        // control frame without FIN (§5.5)
-	ErrControlTooLong           // control payload over 125 bytes (§5.5)
-	ErrReservedBits             // RSV bit not allowed by a negotiated extension (§5.2)
-	ErrLengthOverflow           // 64-bit length with its most significant bit set (§5.2)
-	ErrNonMinimalLength         // length not in its shortest encoding (§5.2)
-	ErrUnmasked                 // client frame not masked (§5.1)
-	ErrMasked                   // server frame masked (§5.1)
-	ErrCloseLength              // close payload of one byte (§5.5.1)
-	ErrCloseCode                // close code not valid on the wire (§7.4)
-	ErrCloseReason              // close reason not UTF-8 (§5.5.1)
-	ErrUnexpectedContinuation   // continuation with no message started (§5.4)
-	ErrExpectedContinuation     // new data frame inside a fragmented message (§5.4)
-	ErrInvalidUTF8              // text message that is not UTF-8 (§8.1)
-	ErrMessageTooBig            // message or frame over the receiver's limit (§7.4.1)
-	ErrBadCompression           // compressed payload that does not inflate (RFC 7692 §8)
+	_                         Error = iota
+	ErrReservedOpcode               // opcode 0x3-0x7 or 0xB-0xF (§5.2)
+	ErrFragmentedControl            // control frame without FIN (§5.5)
+	ErrControlTooLong               // control payload over 125 bytes (§5.5)
+	ErrReservedBits                 // RSV bit not allowed by a negotiated extension (§5.2)
+	ErrLengthOverflow               // 64-bit length with its most significant bit set (§5.2)
+	ErrNonMinimalLength             // length not in its shortest encoding (§5.2)
+	ErrUnmasked                     // client frame not masked (§5.1)
+	ErrMasked                       // server frame masked (§5.1)
+	ErrCloseLength                  // close payload of one byte (§5.5.1)
+	ErrCloseCode                    // close code not valid on the wire (§7.4)
+	ErrCloseReason                  // close reason not UTF-8 (§5.5.1)
+	ErrUnexpectedContinuation       // continuation with no message started (§5.4)
+	ErrExpectedContinuation         // new data frame inside a fragmented message (§5.4)
+	ErrInvalidUTF8                  // text message that is not UTF-8 (§8.1)
+	ErrMessageTooBig                // message or frame over the receiver's limit (§7.4.1)
+	ErrBadCompression               // compressed payload that does not inflate (RFC 7692 §8)
 	errCount
 )
 
