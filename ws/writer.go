@@ -12,14 +12,14 @@ import (
 // messageWriter streams one outgoing message as a series of frames, each
 // at most WriteBufferSize bytes of payload.
 type messageWriter struct {
-	c       *Conn
-	ctx     context.Context
-	typ     MessageType
-	buf     []byte // payload waiting to be sent; owned while msgSem is held
-	started bool   // a first frame was sent
+	c        *Conn
+	ctx      context.Context
+	typ      MessageType
+	buf      []byte // payload waiting to be sent; owned while msgSem is held
+	started  bool   // a first frame was sent
 	compress bool
-	closed  bool
-	err     error
+	closed   bool
+	err      error
 }
 
 // NextWriter starts a message of type typ and returns a writer for its
