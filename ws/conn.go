@@ -43,6 +43,7 @@ type Conn struct {
 	utf8       utf8check.Validator
 	readErr    error // sticky
 	closing    bool  // awaiting the peer's Close: violations no longer answered
+	peerClosed bool  // a Close frame was received, valid or not
 	reader     messageReader
 	frameRd    frameReader
 	ctrl       [frame.MaxControlPayload]byte
@@ -323,6 +324,9 @@ func (c *Conn) handleControl(h *frame.Header) error {
 	case frame.OpClose:
 		code, reason, err := frame.ParseClose(p)
 		if err != nil {
+			// The peer has closed, if badly: answer 1002 and do not wait
+			// for another Close.
+			c.peerClosed = true
 			return c.fail(err)
 		}
 		ce := &CloseError{Code: code, Reason: string(reason)}
@@ -366,7 +370,7 @@ func (c *Conn) fail(err error) error {
 // was sent. Unread input left in the socket would make the kernel answer
 // the peer with a reset, which can destroy the Close frame in flight.
 func (c *Conn) awaitPeerClose() {
-	if c.peerClose.Load() != nil || c.closing {
+	if c.peerClose.Load() != nil || c.peerClosed || c.closing {
 		return
 	}
 	c.closing = true
