@@ -259,6 +259,9 @@ func (c *Conn) nextFrame(discard bool) error {
 			allowed = frame.RSV1
 		}
 		if err := h.Validate(c.receiver, allowed); err != nil {
+			if h.Opcode == frame.OpClose {
+				c.peerClosed = true // invalid, but a Close all the same
+			}
 			return c.fail(err)
 		}
 		if h.Opcode.IsControl() {
@@ -377,13 +380,12 @@ func (c *Conn) awaitPeerClose() {
 	deadline := time.Now().Add(c.opts.CloseTimeout)
 	c.nc.SetReadDeadline(deadline)
 	if c.remaining > 0 {
-		if c.remaining > maxDiscard {
-			c.drainRaw(deadline)
-			return
-		}
-		if c.discardPayload() != nil {
-			return
-		}
+		// Failed inside a frame: the peer may never send the rest of it
+		// (it stops sending once it sees our Close), so the frame
+		// boundary behind which its Close would come is unknowable.
+		// Drain until the peer goes quiet instead.
+		c.drainRaw(deadline)
+		return
 	}
 	for {
 		err := c.nextFrame(true)
@@ -398,10 +400,6 @@ func (c *Conn) awaitPeerClose() {
 		return
 	}
 }
-
-// maxDiscard is the most payload awaitPeerClose skips frame by frame;
-// beyond it, it drains raw bytes instead.
-const maxDiscard = 1 << 20
 
 // drainRaw reads and drops whatever the peer still sends until it stops
 // for a moment, closes, or the deadline passes, so that closing the socket

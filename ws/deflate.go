@@ -30,9 +30,11 @@ const extDeflate = "permessage-deflate"
 
 // deflateParams is a negotiated permessage-deflate configuration, seen
 // from one end: "send" is what this end compresses, "recv" what it
-// inflates.
+// inflates. sendWindowBits is the largest LZ77 window the peer accepts
+// from us (15 unless it asked for less).
 type deflateParams struct {
 	sendNoContext, recvNoContext bool
+	sendWindowBits               int
 }
 
 // deflateState holds a connection's compression contexts.
@@ -55,6 +57,13 @@ func newDeflateState(p deflateParams, o *CompressionOptions) *deflateState {
 	if d.level == 0 {
 		d.level = flate.BestSpeed
 	}
+	if p.sendWindowBits != 0 && p.sendWindowBits < 15 {
+		// compress/flate always looks back up to 32 KiB. A peer that
+		// asked for a smaller window gets Huffman-only blocks, which
+		// refer back to nothing and so fit any window (RFC 7692 §7.1.2).
+		d.level = flate.HuffmanOnly
+		d.params.sendNoContext = true
+	}
 	if d.minSize == 0 {
 		d.minSize = 64
 	}
@@ -66,99 +75,124 @@ func (d *deflateState) shouldCompress(n int) bool { return n >= d.minSize }
 // errBadParams makes an offer unusable.
 var errBadParams = errors.New("ws: invalid permessage-deflate parameters")
 
-// parseDeflate reads the parameters of one permessage-deflate offer or
-// answer (RFC 7692 §7.1). Unknown or duplicated parameters, and invalid
-// values, make it invalid.
-func parseDeflate(e handshake.Extension) (serverNoCtx, clientNoCtx bool, serverBits, clientBits int, clientBitsNoValue bool, err error) {
-	seen := map[string]bool{}
-	for _, p := range e.Params {
-		if seen[p.Name] {
-			return false, false, 0, 0, false, errBadParams
-		}
-		seen[p.Name] = true
-		switch p.Name {
-		case "server_no_context_takeover":
-			if p.HasValue {
-				return false, false, 0, 0, false, errBadParams
-			}
-			serverNoCtx = true
-		case "client_no_context_takeover":
-			if p.HasValue {
-				return false, false, 0, 0, false, errBadParams
-			}
-			clientNoCtx = true
-		case "server_max_window_bits", "client_max_window_bits":
-			bits := 0
-			if p.HasValue {
-				n, err := strconv.Atoi(p.Value)
-				if err != nil || n < 8 || n > 15 || p.Value[0] == '0' || p.Value[0] == '+' {
-					return false, false, 0, 0, false, errBadParams
-				}
-				bits = n
-			} else if p.Name == "server_max_window_bits" {
-				return false, false, 0, 0, false, errBadParams
-			}
-			if p.Name == "server_max_window_bits" {
-				serverBits = bits
-			} else {
-				clientBits = bits
-				clientBitsNoValue = !p.HasValue
-			}
-		default:
-			return false, false, 0, 0, false, errBadParams
-		}
-	}
-	return serverNoCtx, clientNoCtx, serverBits, clientBits, clientBitsNoValue, nil
+// deflateOffer is the parsed parameter set of one permessage-deflate
+// offer or answer (RFC 7692 §7.1).
+type deflateOffer struct {
+	serverNoContext, clientNoContext bool
+	serverBits, clientBits           int  // 0 when absent
+	clientBitsNoValue                bool // client_max_window_bits without a value
 }
 
-// negotiateDeflateServer picks the first acceptable permessage-deflate
-// offer (RFC 7692 §5, §7.1) and returns the answer for the response.
-//
-// compress/flate always uses a 32 KiB window, so this server compresses
-// with 15 bits. An offer of server_max_window_bits below 15 is declined
-// (the RFC lets the server decline an offer it cannot meet); a
-// client_max_window_bits limit on the client's window is accepted, since
-// inflating with a larger window than the client uses is always correct.
+// parseDeflate reads the parameters of one permessage-deflate offer or
+// answer. Unknown or duplicated parameters and invalid values make it
+// invalid (RFC 7692 §7.1: a server declines such an offer, a client fails
+// the connection on such an answer).
+func parseDeflate(e handshake.Extension) (deflateOffer, error) {
+	var o deflateOffer
+	var seen [4]bool
+	for _, p := range e.Params {
+		var idx int
+		switch p.Name {
+		case "server_no_context_takeover":
+			idx = 0
+		case "client_no_context_takeover":
+			idx = 1
+		case "server_max_window_bits":
+			idx = 2
+		case "client_max_window_bits":
+			idx = 3
+		default:
+			return o, errBadParams
+		}
+		if seen[idx] {
+			return o, errBadParams
+		}
+		seen[idx] = true
+		switch idx {
+		case 0, 1:
+			if p.HasValue {
+				return o, errBadParams
+			}
+			if idx == 0 {
+				o.serverNoContext = true
+			} else {
+				o.clientNoContext = true
+			}
+		case 2, 3:
+			if !p.HasValue {
+				if idx == 2 {
+					return o, errBadParams // server_max_window_bits needs a value
+				}
+				o.clientBitsNoValue = true
+				continue
+			}
+			n, err := strconv.Atoi(p.Value)
+			if err != nil || n < 8 || n > 15 || p.Value[0] < '1' || p.Value[0] > '9' {
+				return o, errBadParams
+			}
+			if idx == 2 {
+				o.serverBits = n
+			} else {
+				o.clientBits = n
+			}
+		}
+	}
+	return o, nil
+}
+
+// negotiateDeflateServer accepts the first valid permessage-deflate offer
+// (RFC 7692 §5, §7.1) and returns the answer for the response.
 func negotiateDeflateServer(offers []handshake.Extension, o *CompressionOptions) (handshake.Extension, deflateParams, bool) {
 	for _, e := range offers {
 		if e.Name != extDeflate {
 			continue
 		}
-		sNo, cNo, sBits, _, _, err := parseDeflate(e)
+		off, err := parseDeflate(e)
 		if err != nil {
 			continue
 		}
-		if sBits != 0 && sBits < 15 {
-			continue
-		}
 		ans := handshake.Extension{Name: extDeflate}
-		p := deflateParams{}
-		if sNo || o.NoContextTakeover {
+		p := deflateParams{sendWindowBits: 15}
+		if off.serverNoContext || o.NoContextTakeover {
 			ans.Params = append(ans.Params, handshake.Param{Name: "server_no_context_takeover"})
 			p.sendNoContext = true
 		}
-		if cNo || o.NoContextTakeover {
+		if off.clientNoContext || o.NoContextTakeover {
 			ans.Params = append(ans.Params, handshake.Param{Name: "client_no_context_takeover"})
 			p.recvNoContext = true
 		}
+		if off.serverBits != 0 {
+			// We must not use a larger window than the client asked for.
+			ans.Params = append(ans.Params, handshake.Param{Name: "server_max_window_bits", Value: strconv.Itoa(off.serverBits), HasValue: true})
+			p.sendWindowBits = off.serverBits
+		}
+		// client_max_window_bits in the offer only says the client could
+		// limit its window; our inflater takes any window, so we do not
+		// ask it to.
 		return ans, p, true
 	}
 	return handshake.Extension{}, deflateParams{}, false
 }
 
-// clientDeflateOffer is the client's offer.
-func clientDeflateOffer(o *CompressionOptions) handshake.Extension {
-	e := handshake.Extension{Name: extDeflate}
+// clientDeflateOffers are the client's offers, in order of preference:
+// context takeover first, then (for servers that only accept clients
+// without it) a client_no_context_takeover offer. Both say the client can
+// limit its window (client_max_window_bits).
+func clientDeflateOffers(o *CompressionOptions) []handshake.Extension {
+	bits := handshake.Param{Name: "client_max_window_bits"}
+	noCtx := handshake.Param{Name: "client_no_context_takeover"}
 	if o.NoContextTakeover {
-		e.Params = append(e.Params,
-			handshake.Param{Name: "server_no_context_takeover"},
-			handshake.Param{Name: "client_no_context_takeover"})
+		return []handshake.Extension{{Name: extDeflate, Params: []handshake.Param{
+			{Name: "server_no_context_takeover"}, noCtx, bits}}}
 	}
-	return e
+	return []handshake.Extension{
+		{Name: extDeflate, Params: []handshake.Param{bits}},
+		{Name: extDeflate, Params: []handshake.Param{noCtx, bits}},
+	}
 }
 
 // acceptDeflateAnswer checks the server's answer against the client's
-// offer (RFC 7692 §7.1): an invalid answer fails the connection.
+// offers (RFC 7692 §7.1): an invalid answer fails the connection.
 func acceptDeflateAnswer(exts []handshake.Extension, o *CompressionOptions) (deflateParams, bool, error) {
 	var found *handshake.Extension
 	for i := range exts {
@@ -172,20 +206,20 @@ func acceptDeflateAnswer(exts []handshake.Extension, o *CompressionOptions) (def
 	if found == nil {
 		return deflateParams{}, false, nil
 	}
-	sNo, cNo, sBits, cBits, cNoValue, err := parseDeflate(*found)
-	if err != nil || cNoValue {
+	ans, err := parseDeflate(*found)
+	if err != nil || ans.clientBitsNoValue {
 		return deflateParams{}, false, errBadParams
 	}
-	_ = sBits // any server window up to 15 bits inflates with a 32 KiB window
-	if cBits != 0 && cBits < 15 {
-		// We did not offer client_max_window_bits, so the server may not
-		// send it (RFC 7692 §7.1.2.2).
-		return deflateParams{}, false, errBadParams
+	// Any server window up to 15 bits inflates with our 32 KiB window.
+	p := deflateParams{
+		sendNoContext:  ans.clientNoContext || o.NoContextTakeover,
+		recvNoContext:  ans.serverNoContext,
+		sendWindowBits: 15,
 	}
-	if o.NoContextTakeover && !sNo {
-		sNo = true // we asked; a server that ignores it is still safe to read
+	if ans.clientBits != 0 {
+		p.sendWindowBits = ans.clientBits
 	}
-	return deflateParams{sendNoContext: cNo || o.NoContextTakeover, recvNoContext: sNo}, true, nil
+	return p, true, nil
 }
 
 // ---- writing ----

@@ -102,7 +102,7 @@ func Dial(ctx context.Context, url string, opts *DialOptions) (*Conn, error) {
 	o = o.withDefaults()
 	d.Extensions = nil
 	if o.Compression != nil {
-		d.Extensions = []handshake.Extension{clientDeflateOffer(o.Compression)}
+		d.Extensions = clientDeflateOffers(o.Compression)
 	}
 	nc, br, n, err := d.Dial(ctx, url)
 	if err != nil {
