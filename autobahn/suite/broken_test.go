@@ -19,10 +19,10 @@ import (
 type flaw int
 
 const (
-	skipUTF8      flaw = iota // echoes text without checking UTF-8
-	wrongClose                // answers every Close with 1000, whatever it held
-	ignorePings               // never answers a ping
-	acceptRSV                 // accepts frames with RSV bits set
+	skipUTF8    flaw = iota // echoes text without checking UTF-8
+	wrongClose              // answers every Close with 1000, whatever it held
+	ignorePings             // never answers a ping
+	acceptRSV               // accepts frames with RSV bits set
 )
 
 // brokenServer is a small, otherwise careful echo server with one flaw,
@@ -203,4 +203,3 @@ func TestSuiteCanFail(t *testing.T) {
 		})
 	}
 }
-

@@ -150,7 +150,6 @@ func (p *peer) play(c *Case, start time.Time) Result {
 	return p.verdict(c, c.ID, time.Since(start))
 }
 
-
 // FuzzingServer plays the cases against clients, the way the original's
 // fuzzingserver does: a client asks /getCaseCount, runs case N at
 // /runCase?case=N&agent=A, and the results are collected per agent.
@@ -277,4 +276,3 @@ func Summary(results []Result) string {
 	}
 	return b.String()
 }
-
