@@ -139,4 +139,3 @@ func TestChromium(t *testing.T) {
 		t.Fatalf("server saw %v", err)
 	}
 }
-
