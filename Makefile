@@ -1,0 +1,52 @@
+# duplex make targets. `make test` is the command CI runs (through .ci/run).
+GO        ?= go
+FUZZTIME  ?= 30s
+BENCHTIME ?= 1s
+STATICCHECK_VERSION ?= 2025.1.1
+REPORTS   ?= $(CURDIR)/autobahn/reports
+
+.PHONY: test test-short interop-deps bench fuzz lint conformance conformance-full demo
+
+## test: every test, with the race detector: the module, the purego build, and the interop module (Node ws, gorilla, coder, Chromium).
+test: interop-deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -tags purego ./mask/ ./frame/
+	cd interop && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 20m ./...
+
+## interop-deps: the Node packages the interop tests drive, from the lock file.
+interop-deps:
+	cd interop && npm ci --no-audit --no-fund --loglevel=error
+
+## test-short: the library's own tests without the conformance suite or peers.
+test-short:
+	$(GO) test -short -count=1 ./...
+
+## conformance: our Autobahn-style suite against our server and client; reports in autobahn/reports.
+conformance:
+	DUPLEX_AUTOBAHN_REPORTS=$(REPORTS) $(GO) test -count=1 -v -run 'Conformance' ./autobahn/suite/ | grep -E '^(---|ok|FAIL)|cases,|^\s+[A-Z-]+/'
+
+## conformance-full: the same at the original sizes and message counts (slow).
+conformance-full:
+	DUPLEX_AUTOBAHN_FULL=1 DUPLEX_AUTOBAHN_REPORTS=$(REPORTS) $(GO) test -count=1 -timeout 2h -v -run 'Conformance' ./autobahn/suite/
+
+## bench: the library's benchmarks (peers: see bench/).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./mask/ ./frame/ ./internal/... ./ws/
+
+## fuzz: every fuzz target of the module for FUZZTIME each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+## lint: gofmt, go vet and staticcheck.
+lint:
+	@test -z "$$(gofmt -l .)" || (gofmt -l .; exit 1)
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## demo: the demo server on 127.0.0.1:8080.
+demo:
+	$(GO) run ./cmd/duplex
