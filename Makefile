@@ -5,7 +5,7 @@ BENCHTIME ?= 1s
 STATICCHECK_VERSION ?= 2025.1.1
 REPORTS   ?= $(CURDIR)/autobahn/reports
 
-.PHONY: test test-short interop-deps bench fuzz lint conformance conformance-full demo
+.PHONY: test test-short interop-deps bench bench-peers fuzz lint conformance conformance-full demo
 
 ## test: every test, with the race detector: the module, the purego build, and the interop module (Node ws, gorilla, coder, Chromium).
 test: interop-deps
@@ -33,6 +33,10 @@ conformance-full:
 ## bench: the library's benchmarks (peers: see bench/).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./mask/ ./frame/ ./internal/... ./ws/
+
+## bench-peers: duplex beside gorilla, gobwas and klauspost/flate (the bench/ module), one run.
+bench-peers:
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) .
 
 ## fuzz: every fuzz target of the module for FUZZTIME each.
 fuzz:

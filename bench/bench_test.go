@@ -1,0 +1,409 @@
+// Package bench measures duplex beside its Go peers in one run. It is its
+// own module, so the peers never enter duplex's dependency graph. Run it
+// with `make bench-peers` (or go test -bench . in this folder).
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gobwas "github.com/gobwas/ws"
+	"github.com/gorilla/websocket"
+	kflate "github.com/klauspost/compress/flate"
+
+	"github.com/duplexgo/duplex/frame"
+	"github.com/duplexgo/duplex/mask"
+	"github.com/duplexgo/duplex/ws"
+)
+
+var maskSizes = []int{16, 125, 1 << 10, 16 << 10, 1 << 20}
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+// BenchmarkMask compares masking with copy (the memory-speed bound) and
+// gobwas/ws's exported masker, size by size, in one run.
+func BenchmarkMask(b *testing.B) {
+	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
+	for _, n := range maskSizes {
+		buf := make([]byte, n)
+		dst := make([]byte, n)
+		b.Run("copy/"+sizeName(n), func(b *testing.B) {
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				copy(dst, buf)
+			}
+		})
+		b.Run("duplex/"+sizeName(n), func(b *testing.B) {
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				mask.XOR(buf, key, 0)
+			}
+		})
+		b.Run("gobwas/"+sizeName(n), func(b *testing.B) {
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				gobwas.Cipher(buf, key, 0)
+			}
+		})
+	}
+}
+
+// loopConn is an in-memory net.Conn whose reads replay one chunk of bytes
+// forever and whose writes are discarded.
+type loopConn struct {
+	data []byte
+	off  int
+}
+
+func (c *loopConn) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		k := copy(p[n:], c.data[c.off:])
+		n += k
+		c.off = (c.off + k) % len(c.data)
+	}
+	return n, nil
+}
+func (c *loopConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (c *loopConn) Close() error                     { return nil }
+func (c *loopConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *loopConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *loopConn) SetDeadline(time.Time) error      { return nil }
+func (c *loopConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *loopConn) SetWriteDeadline(time.Time) error { return nil }
+
+// clientFrames returns n copies of a masked binary frame of size bytes.
+func clientFrames(size, n int) []byte {
+	var out []byte
+	for i := 0; i < n; i++ {
+		h := frame.Header{Fin: true, Opcode: frame.OpBinary, Masked: true, Key: [4]byte{1, 2, 3, 4}, Length: int64(size)}
+		out = frame.AppendHeader(out, h)
+		out = append(out, bytes.Repeat([]byte{'x'}, size)...)
+	}
+	return out
+}
+
+const handshakeReq = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+
+// hijackWriter is an http.ResponseWriter that hijacks to a given conn.
+type hijackWriter struct {
+	conn net.Conn
+	h    http.Header
+}
+
+func (w *hijackWriter) Header() http.Header {
+	if w.h == nil {
+		w.h = http.Header{}
+	}
+	return w.h
+}
+func (w *hijackWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *hijackWriter) WriteHeader(int)             {}
+func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return w.conn, bufio.NewReadWriter(bufio.NewReader(w.conn), bufio.NewWriter(w.conn)), nil
+}
+
+func upgradeRequest() *http.Request {
+	r, _ := http.ReadRequest(bufio.NewReader(strings.NewReader(handshakeReq)))
+	return r
+}
+
+// BenchmarkConnRead reads 16-byte client messages through each library's
+// connection API from an in-memory stream.
+func BenchmarkConnRead(b *testing.B) {
+	const size = 16
+	b.Run("duplex", func(b *testing.B) {
+		c, err := ws.Upgrade(&hijackWriter{conn: &loopConn{data: clientFrames(size, 256)}}, upgradeRequest(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf := make([]byte, 0, 64)
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := c.ReadMessage(ctx, buf[:0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("gorilla", func(b *testing.B) {
+		up := websocket.Upgrader{}
+		c, err := up.Upgrade(&hijackWriter{conn: &loopConn{data: clientFrames(size, 256)}}, upgradeRequest(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			_, r, err := c.NextReader()
+			if err != nil {
+				b.Fatal(err)
+			}
+			var tmp [64]byte
+			for {
+				if _, err := r.Read(tmp[:]); err != nil {
+					break
+				}
+			}
+		}
+	})
+	b.Run("gobwas-raw", func(b *testing.B) {
+		br := bufio.NewReader(&loopConn{data: clientFrames(size, 256)})
+		payload := make([]byte, 64)
+		b.ReportAllocs()
+		for b.Loop() {
+			h, err := gobwas.ReadHeader(br)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := payload[:h.Length]
+			io.ReadFull(br, p)
+			gobwas.Cipher(p, h.Mask, 0)
+		}
+	})
+}
+
+// BenchmarkConnWrite writes 16-byte server messages through each
+// library's connection API to a discarding conn.
+func BenchmarkConnWrite(b *testing.B) {
+	msg := bytes.Repeat([]byte{'x'}, 16)
+	b.Run("duplex", func(b *testing.B) {
+		c, err := ws.Upgrade(&hijackWriter{conn: &loopConn{data: []byte{0}}}, upgradeRequest(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := c.WriteMessage(ctx, ws.Binary, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("gorilla", func(b *testing.B) {
+		up := websocket.Upgrader{}
+		c, err := up.Upgrade(&hijackWriter{conn: &loopConn{data: []byte{0}}}, upgradeRequest(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := c.WriteMessage(websocket.BinaryMessage, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("gobwas-raw", func(b *testing.B) {
+		w := bufio.NewWriter(&loopConn{data: []byte{0}})
+		b.ReportAllocs()
+		for b.Loop() {
+			gobwas.WriteFrame(w, gobwas.NewBinaryFrame(msg))
+			w.Flush()
+		}
+	})
+}
+
+// echoServer starts a loopback server running serve on each connection.
+func echoServer(b *testing.B, serve func(net.Conn)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	b.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); defer c.Close(); serve(c) }()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// BenchmarkEchoPingPong sends one message and waits for its echo, with
+// the same raw client for every server; "raw-tcp" echoes the same bytes
+// with no WebSocket parsing (the floor on this machine).
+func BenchmarkEchoPingPong(b *testing.B) {
+	servers := []struct {
+		name  string
+		serve func(net.Conn)
+		ws    bool
+	}{
+		{"raw-tcp", func(c net.Conn) {
+			buf := make([]byte, 128<<10)
+			for {
+				n, err := c.Read(buf)
+				if err != nil {
+					return
+				}
+				if _, err := c.Write(buf[:n]); err != nil {
+					return
+				}
+			}
+		}, false},
+		{"duplex", func(c net.Conn) {
+			wc, err := ws.UpgradeConn(c, nil)
+			if err != nil {
+				return
+			}
+			var buf []byte
+			ctx := context.Background()
+			for {
+				typ, msg, err := wc.ReadMessage(ctx, buf[:0])
+				if err != nil {
+					return
+				}
+				if wc.WriteMessage(ctx, typ, msg) != nil {
+					return
+				}
+				buf = msg
+			}
+		}, true},
+		{"gorilla", func(c net.Conn) {
+			br := bufio.NewReader(c)
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			up := websocket.Upgrader{}
+			wc, err := up.Upgrade(&hijackWriter{conn: c}, req, nil)
+			if err != nil {
+				return
+			}
+			for {
+				typ, msg, err := wc.ReadMessage()
+				if err != nil {
+					return
+				}
+				if wc.WriteMessage(typ, msg) != nil {
+					return
+				}
+			}
+		}, true},
+		{"gobwas", func(c net.Conn) {
+			if _, err := gobwas.Upgrade(c); err != nil {
+				return
+			}
+			br := bufio.NewReader(c)
+			bw := bufio.NewWriter(c)
+			payload := make([]byte, 128<<10)
+			for {
+				h, err := gobwas.ReadHeader(br)
+				if err != nil {
+					return
+				}
+				p := payload[:h.Length]
+				if _, err := io.ReadFull(br, p); err != nil {
+					return
+				}
+				gobwas.Cipher(p, h.Mask, 0)
+				gobwas.WriteHeader(bw, gobwas.Header{Fin: true, OpCode: h.OpCode, Length: h.Length})
+				bw.Write(p)
+				bw.Flush()
+			}
+		}, true},
+	}
+	for _, size := range []int{16, 1 << 10, 64 << 10} {
+		for _, s := range servers {
+			b.Run(fmt.Sprintf("%s/%s", sizeName(size), s.name), func(b *testing.B) {
+				addr := echoServer(b, s.serve)
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer c.Close()
+				br := bufio.NewReaderSize(c, 128<<10)
+				if s.ws {
+					io.WriteString(c, handshakeReq)
+					if _, err := http.ReadResponse(br, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+				out := clientFrames(size, 1)
+				if !s.ws {
+					out = bytes.Repeat([]byte{'x'}, size)
+				}
+				in := make([]byte, size+frame.MaxHeaderSize)
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := c.Write(out); err != nil {
+						b.Fatal(err)
+					}
+					want := size
+					if s.ws {
+						want = (&frame.Header{Length: int64(size)}).Size() + size
+					}
+					if _, err := io.ReadFull(br, in[:want]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkFlate compares compress/flate with klauspost/compress/flate for
+// what permessage-deflate does per message with context takeover: write
+// the message, sync-flush, and inflate it on the other side.
+func BenchmarkFlate(b *testing.B) {
+	json := []byte(strings.Repeat(`{"id":12345,"name":"user-678","email":"user678@example.com","active":true,"tags":["a","b"]},`, 12))[:1024]
+	var text bytes.Buffer
+	for i := 0; text.Len() < 64<<10; i++ {
+		fmt.Fprintf(&text, "line %d of a long text where words repeat and repeat, as prose does. ", i)
+	}
+	inputs := []struct {
+		name string
+		data []byte
+	}{{"json-1KiB", json}, {"text-64KiB", text.Bytes()[:64<<10]}}
+	type writer interface {
+		io.Writer
+		Flush() error
+	}
+	impls := []struct {
+		name      string
+		newWriter func(io.Writer) writer
+	}{
+		{"stdlib", func(w io.Writer) writer { fw, _ := flate.NewWriter(w, flate.BestSpeed); return fw }},
+		{"klauspost", func(w io.Writer) writer { fw, _ := kflate.NewWriter(w, kflate.BestSpeed); return fw }},
+	}
+	for _, in := range inputs {
+		for _, impl := range impls {
+			b.Run(in.name+"/"+impl.name+"/compress", func(b *testing.B) {
+				var out bytes.Buffer
+				fw := impl.newWriter(&out)
+				b.SetBytes(int64(len(in.data)))
+				b.ReportAllocs()
+				for b.Loop() {
+					out.Reset()
+					fw.Write(in.data)
+					fw.Flush()
+				}
+				b.ReportMetric(float64(out.Len())/float64(len(in.data)), "ratio")
+			})
+		}
+	}
+}
