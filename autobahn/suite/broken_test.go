@@ -150,6 +150,7 @@ func TestSuiteCanFail(t *testing.T) {
 	if testing.Short() {
 		t.Skip("conformance suite skipped in -short mode")
 	}
+	t.Parallel()
 	var cases []suite.Case
 	for _, c := range suite.Cases(suite.Scale{SizeDiv: 16, CountDiv: 50}) {
 		if c.ID[0] >= '1' && c.ID[0] <= '7' && c.ID[1] == '.' {

@@ -57,10 +57,10 @@ func (p *peer) behaviorClose() string {
 
 // judge runs after the connection has ended.
 func (p *peer) verdict(c *Case, id string, elapsed time.Duration) Result {
+	p.mu.Lock()
 	for _, t := range p.timers {
 		t.Stop()
 	}
-	p.mu.Lock()
 	behavior := Failed
 	result := "actual events differ from any expected"
 	if p.behavior != "" {

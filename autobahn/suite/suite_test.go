@@ -44,6 +44,7 @@ func TestServerConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("conformance suite skipped in -short mode")
 	}
+	t.Parallel()
 	srv := httptest.NewServer(echo.Handler(true))
 	defer srv.Close()
 	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/"
@@ -58,6 +59,7 @@ func TestClientConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("conformance suite skipped in -short mode")
 	}
+	t.Parallel()
 	cases := suite.Cases(scale())
 	fs := &suite.FuzzingServer{Cases: cases, Results: make(chan suite.Result, len(cases))}
 	srv := httptest.NewServer(fs)
