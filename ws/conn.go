@@ -50,13 +50,15 @@ type Conn struct {
 	lastRead   atomic.Int64 // unix nanoseconds of the last network read
 
 	// Write side.
-	msgSem    chan struct{} // held for a whole outgoing message
+	msgBusy    atomic.Bool   // an outgoing message is being written
+	msgWaiters atomic.Int32  // writers waiting for msgBusy
+	msgFree    chan struct{} // wakes a waiting writer
 	writeMu   sync.Mutex    // held for each frame written
 	wbuf      []byte        // guarded by writeMu; header room + WriteBufferSize
-	writer    messageWriter // guarded by msgSem
+	writer    messageWriter // guarded by msgBusy
 	closeSent bool          // guarded by writeMu
 	writeErr  error         // guarded by writeMu; sticky
-	armedAt   time.Time     // guarded by writeMu; when the write deadline was last moved
+	armedAt   int64         // guarded by writeMu; coarse clock when the write deadline was last moved
 	userWDL   atomic.Bool   // a deadline set with SetWriteDeadline is in force
 
 	// Closing.
@@ -79,7 +81,7 @@ func newConn(nc net.Conn, client bool, buffered []byte, opts Options, subprotoco
 		client:      client,
 		opts:        opts,
 		subprotocol: subprotocol,
-		msgSem:      make(chan struct{}, 1),
+		msgFree:     make(chan struct{}, 1),
 		closeRecv:   make(chan struct{}),
 		closed:      make(chan struct{}),
 	}
@@ -100,6 +102,9 @@ func newConn(nc net.Conn, client bool, buffered []byte, opts Options, subprotoco
 	c.lastRead.Store(time.Now().UnixNano())
 	if opts.PingInterval > 0 {
 		c.keepalive = time.AfterFunc(opts.PingInterval, c.keepaliveTick)
+	}
+	if opts.WriteTimeout > 0 {
+		clockAcquire()
 	}
 	return c
 }
@@ -129,7 +134,7 @@ func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.userWDL.Store(!t.IsZero())
 	c.writeMu.Lock()
-	c.armedAt = time.Time{}
+	c.armedAt = 0
 	c.writeMu.Unlock()
 	return c.nc.SetWriteDeadline(t)
 }
@@ -442,6 +447,9 @@ func (c *Conn) closeSocket() error {
 		if c.keepalive != nil {
 			c.keepalive.Stop()
 		}
+		if c.opts.WriteTimeout > 0 {
+			clockRelease()
+		}
 		err = c.nc.Close()
 		c.releaseDeflate()
 	})
@@ -730,12 +738,12 @@ func (c *Conn) armWriteDeadlineLocked() {
 	if c.opts.WriteTimeout < 0 || c.userWDL.Load() {
 		return
 	}
-	now := time.Now()
-	if now.Sub(c.armedAt) < c.opts.WriteTimeout/8 {
+	now := clock.now.Load()
+	if time.Duration(now-c.armedAt) < c.opts.WriteTimeout/8 {
 		return
 	}
 	c.armedAt = now
-	c.nc.SetWriteDeadline(now.Add(c.opts.WriteTimeout))
+	c.nc.SetWriteDeadline(time.Unix(0, now).Add(c.opts.WriteTimeout))
 }
 
 // writeFrameLocked writes one frame whose payload is p. The caller holds
@@ -823,28 +831,43 @@ func (c *Conn) writeClose(code frame.CloseCode, reason string) error {
 	return c.writeFrameLocked(frame.OpClose, true, 0, p)
 }
 
-// acquireWriter takes the right to write a message, waiting for ctx.
+// acquireWriter takes the right to write a message, waiting for ctx. The
+// uncontended case is one atomic operation.
 func (c *Conn) acquireWriter(ctx context.Context) error {
-	select {
-	case c.msgSem <- struct{}{}:
+	if c.msgBusy.CompareAndSwap(false, true) {
 		return nil
-	default:
 	}
 	var done <-chan struct{}
 	if ctx != nil {
 		done = ctx.Done()
 	}
-	select {
-	case c.msgSem <- struct{}{}:
-		return nil
-	case <-done:
-		return ctx.Err()
-	case <-c.closed:
-		return ErrClosed
+	c.msgWaiters.Add(1)
+	defer c.msgWaiters.Add(-1)
+	for {
+		// Retry after announcing ourselves: a release that did not see
+		// us yet has left msgBusy false.
+		if c.msgBusy.CompareAndSwap(false, true) {
+			return nil
+		}
+		select {
+		case <-c.msgFree:
+		case <-done:
+			return ctx.Err()
+		case <-c.closed:
+			return ErrClosed
+		}
 	}
 }
 
-func (c *Conn) releaseWriter() { <-c.msgSem }
+func (c *Conn) releaseWriter() {
+	c.msgBusy.Store(false)
+	if c.msgWaiters.Load() > 0 {
+		select {
+		case c.msgFree <- struct{}{}:
+		default:
+		}
+	}
+}
 
 // WriteMessage sends p as one message of type typ. Text must be UTF-8.
 // Concurrent calls are serialised; ctx bounds the wait for the connection
@@ -873,7 +896,7 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 		if cerr := done(); cerr != nil && err != nil {
 			err = cerr
 		}
-		c.armedAt = time.Time{}
+		c.armedAt = 0
 	}
 	return err
 }

@@ -4,7 +4,6 @@ import (
 	"compress/flate"
 	"context"
 	"io"
-	"time"
 
 	"github.com/duplexgo/duplex/frame"
 )
@@ -15,7 +14,7 @@ type messageWriter struct {
 	c        *Conn
 	ctx      context.Context
 	typ      MessageType
-	buf      []byte // payload waiting to be sent; owned while msgSem is held
+	buf      []byte // payload waiting to be sent; owned while msgBusy is held
 	started  bool   // a first frame was sent
 	compress bool
 	closed   bool
@@ -131,7 +130,7 @@ func (w *messageWriter) sendFrame(fin bool, payload []byte) error {
 		if cerr := done(); cerr != nil && err != nil {
 			err = cerr
 		}
-		c.armedAt = time.Time{}
+		c.armedAt = 0
 	}
 	w.started = true
 	if err != nil {
