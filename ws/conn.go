@@ -53,13 +53,13 @@ type Conn struct {
 	msgBusy    atomic.Bool   // an outgoing message is being written
 	msgWaiters atomic.Int32  // writers waiting for msgBusy
 	msgFree    chan struct{} // wakes a waiting writer
-	writeMu   sync.Mutex    // held for each frame written
-	wbuf      []byte        // guarded by writeMu; header room + WriteBufferSize
-	writer    messageWriter // guarded by msgBusy
-	closeSent bool          // guarded by writeMu
-	writeErr  error         // guarded by writeMu; sticky
-	armedAt   int64         // guarded by writeMu; coarse clock when the write deadline was last moved
-	userWDL   atomic.Bool   // a deadline set with SetWriteDeadline is in force
+	writeMu    sync.Mutex    // held for each frame written
+	wbuf       []byte        // guarded by writeMu; header room + WriteBufferSize
+	writer     messageWriter // guarded by msgBusy
+	closeSent  bool          // guarded by writeMu
+	writeErr   error         // guarded by writeMu; sticky
+	armedAt    int64         // guarded by writeMu; coarse clock when the write deadline was last moved
+	userWDL    atomic.Bool   // a deadline set with SetWriteDeadline is in force
 
 	// Closing.
 	closeRecv     chan struct{} // closed once the peer's Close frame was read
