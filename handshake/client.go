@@ -275,7 +275,7 @@ func (d *Dialer) checkResponse(h *head, key string, br *bufio.Reader) (Negotiate
 	}
 	accept, count := h.get("Sec-WebSocket-Accept")
 	var want [28]byte
-	if count != 1 || string(accept) != string(appendAccept(want[:0], key)) {
+	if count != 1 || string(accept) != string(appendAccept(want[:0], []byte(key))) {
 		return Negotiated{}, ErrBadAccept
 	}
 	var n Negotiated

@@ -60,7 +60,7 @@ func FuzzRequest(f *testing.F) {
 			return
 		}
 		host, _ := h.get("Host")
-		key, protos, offers, rej := u.check(method, major, minor, string(host), rawView{&h})
+		key, protos, offers, rej := u.check(method, major, minor, host, rawView{&h})
 		if rej != nil {
 			if rej.Status < 400 || rej.Err == nil {
 				t.Fatalf("bad rejection %+v", rej)

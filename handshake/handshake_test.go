@@ -2,6 +2,7 @@ package handshake
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,7 +24,7 @@ func TestAcceptKeyRFCExample(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() {
 		var b [28]byte
-		appendAccept(b[:0], "dGhlIHNhbXBsZSBub25jZQ==")
+		appendAccept(b[:0], []byte("dGhlIHNhbXBsZSBub25jZQ=="))
 	}); n != 0 {
 		t.Fatalf("appendAccept allocates %.1f times", n)
 	}
@@ -471,3 +472,32 @@ func TestDialThroughProxy(t *testing.T) {
 		t.Fatalf("through the proxy: %q", b)
 	}
 }
+
+// TestUpgradeConnAllocs checks that a plain raw handshake allocates only
+// what it returns (the request URI and Host strings).
+func TestUpgradeConnAllocs(t *testing.T) {
+	u := &Upgrader{Timeout: -1}
+	req := []byte(goodRequest())
+	c := &memConn{}
+	br := bufio.NewReaderSize(c, 4096)
+	n := testing.AllocsPerRun(200, func() {
+		c.r.Reset(req)
+		br.Reset(c)
+		if _, _, _, err := u.UpgradeConn(c, br, false); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n > 2 {
+		t.Fatalf("UpgradeConn allocates %.1f times", n)
+	}
+}
+
+type memConn struct {
+	r bytes.Reader
+	net.Conn
+}
+
+func (c *memConn) Read(p []byte) (int, error)       { return c.r.Read(p) }
+func (c *memConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (c *memConn) SetDeadline(time.Time) error      { return nil }
+func (c *memConn) SetWriteDeadline(time.Time) error { return nil }

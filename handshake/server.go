@@ -17,6 +17,7 @@ package handshake
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
@@ -26,6 +27,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -36,10 +38,10 @@ const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 // Sec-WebSocket-Key (RFC 6455 §4.2.2): base64 of the SHA-1 of key+GUID.
 func AcceptKey(key string) string {
 	var buf [28]byte
-	return string(appendAccept(buf[:0], key))
+	return string(appendAccept(buf[:0], []byte(key)))
 }
 
-func appendAccept(dst []byte, key string) []byte {
+func appendAccept(dst []byte, key []byte) []byte {
 	var sum [sha1.Size]byte
 	if len(key) <= 24 {
 		// Every valid key is 24 bytes: hash it from the stack.
@@ -48,7 +50,7 @@ func appendAccept(dst []byte, key string) []byte {
 		n += copy(in[n:], GUID)
 		sum = sha1.Sum(in[:n])
 	} else {
-		sum = sha1.Sum([]byte(key + GUID))
+		sum = sha1.Sum(append(append([]byte(nil), key...), GUID...))
 	}
 	return base64.StdEncoding.AppendEncode(dst, sum[:])
 }
@@ -154,60 +156,66 @@ type ServerRequest struct {
 	Header                           http.Header // every field, canonicalised
 }
 
-// check validates a request whose fields are reached through get and
-// values, and returns the client's key, subprotocol offers and extension
-// offers.
+// requestView is how check reads a request's header fields: from
+// net/http's parsed request or from a raw head, without allocating in the
+// latter case.
 type requestView interface {
-	get(name string) (string, int)
-	each(name string, fn func(v string) bool)
+	// get returns the first value of the field and how many there are.
+	get(name string) (v []byte, count int)
+	// anyToken reports whether some value of the field lists token.
+	anyToken(name, token string) bool
+	// appendValues appends every value of the field to dst.
+	appendValues(dst [][]byte, name string) [][]byte
 }
 
-func (u *Upgrader) check(method string, major, minor int, host string, rv requestView) (key string, protocols []string, offers []Extension, rej *RejectError) {
-	if method != http.MethodGet {
-		return "", nil, nil, reject(http.StatusMethodNotAllowed, ErrMethod, "Allow", "GET")
+// check validates a request and returns the client's key, its subprotocol
+// offers and its extension offers.
+func (u *Upgrader) check(method []byte, major, minor int, host []byte, rv requestView) (key []byte, protocols []string, offers []Extension, rej *RejectError) {
+	if string(method) != http.MethodGet {
+		return nil, nil, nil, reject(http.StatusMethodNotAllowed, ErrMethod, "Allow", "GET")
 	}
 	if major < 1 || major == 1 && minor < 1 {
-		return "", nil, nil, reject(http.StatusBadRequest, ErrHTTPVersion)
+		return nil, nil, nil, reject(http.StatusBadRequest, ErrHTTPVersion)
 	}
-	if host == "" {
-		return "", nil, nil, reject(http.StatusBadRequest, ErrNoHost)
+	if len(host) == 0 {
+		return nil, nil, nil, reject(http.StatusBadRequest, ErrNoHost)
 	}
-	upgrade := false
-	rv.each("Upgrade", func(v string) bool { upgrade = hasToken([]byte(v), "websocket"); return !upgrade })
-	if !upgrade {
-		return "", nil, nil, reject(http.StatusBadRequest, ErrNoUpgrade)
+	if !rv.anyToken("Upgrade", "websocket") {
+		return nil, nil, nil, reject(http.StatusBadRequest, ErrNoUpgrade)
 	}
-	connection := false
-	rv.each("Connection", func(v string) bool { connection = hasToken([]byte(v), "upgrade"); return !connection })
-	if !connection {
-		return "", nil, nil, reject(http.StatusBadRequest, ErrNoConnection)
+	if !rv.anyToken("Connection", "upgrade") {
+		return nil, nil, nil, reject(http.StatusBadRequest, ErrNoConnection)
 	}
-	if v, n := rv.get("Sec-WebSocket-Version"); n != 1 || v != "13" {
-		return "", nil, nil, reject(http.StatusUpgradeRequired, ErrVersion, "Sec-WebSocket-Version", "13")
+	if v, n := rv.get("Sec-WebSocket-Version"); n != 1 || string(v) != "13" {
+		return nil, nil, nil, reject(http.StatusUpgradeRequired, ErrVersion, "Sec-WebSocket-Version", "13")
 	}
 	key, n := rv.get("Sec-WebSocket-Key")
 	if n != 1 || !validKey(key) {
-		return "", nil, nil, reject(http.StatusBadRequest, ErrKey)
+		return nil, nil, nil, reject(http.StatusBadRequest, ErrKey)
 	}
 	origin, n := rv.get("Origin")
-	if n > 1 || !u.originAllowed(origin, host) {
-		return "", nil, nil, reject(http.StatusForbidden, ErrOrigin)
+	if n > 1 || n == 1 && !u.originAllowed(string(origin), string(host)) || n == 0 && u.CheckOrigin != nil && !u.CheckOrigin("", string(host)) {
+		return nil, nil, nil, reject(http.StatusForbidden, ErrOrigin)
 	}
-	rv.each("Sec-WebSocket-Protocol", func(v string) bool {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				protocols = append(protocols, p)
+	// appendValues allocates only when the field is present.
+	for _, v := range rv.appendValues(nil, "Sec-WebSocket-Protocol") {
+		for len(v) > 0 {
+			var item []byte
+			if i := bytes.IndexByte(v, ','); i >= 0 {
+				item, v = v[:i], v[i+1:]
+			} else {
+				item, v = v, nil
+			}
+			if item = trimOWS(item); len(item) > 0 {
+				protocols = append(protocols, string(item))
 			}
 		}
-		return true
-	})
+	}
 	var err error
-	rv.each("Sec-WebSocket-Extensions", func(v string) bool {
-		offers, err = ParseExtensions(offers, v)
-		return err == nil
-	})
-	if err != nil {
-		return "", nil, nil, reject(http.StatusBadRequest, err)
+	for _, v := range rv.appendValues(nil, "Sec-WebSocket-Extensions") {
+		if offers, err = ParseExtensions(offers, string(v)); err != nil {
+			return nil, nil, nil, reject(http.StatusBadRequest, err)
+		}
 	}
 	return key, protocols, offers, nil
 }
@@ -221,12 +229,12 @@ func reject(status int, err error, header ...string) *RejectError {
 }
 
 // validKey reports whether key is base64 of exactly 16 bytes (§4.2.1).
-func validKey(key string) bool {
+func validKey(key []byte) bool {
 	if len(key) != 24 || key[22] != '=' || key[23] != '=' {
 		return false
 	}
 	var dst [18]byte
-	n, err := base64.StdEncoding.Decode(dst[:], []byte(key))
+	n, err := base64.StdEncoding.Decode(dst[:], key)
 	return err == nil && n == 16
 }
 
@@ -234,7 +242,7 @@ func (u *Upgrader) originAllowed(origin, host string) bool {
 	if u.CheckOrigin != nil {
 		return u.CheckOrigin(origin, host)
 	}
-	if u.InsecureSkipOriginCheck || origin == "" {
+	if u.InsecureSkipOriginCheck {
 		return true
 	}
 	o, err := url.Parse(origin)
@@ -292,7 +300,7 @@ func contains(list []string, s string) bool {
 }
 
 // appendResponse appends the 101 response.
-func (u *Upgrader) appendResponse(dst []byte, key string, n Negotiated) []byte {
+func (u *Upgrader) appendResponse(dst []byte, key []byte, n Negotiated) []byte {
 	dst = append(dst, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	dst = appendAccept(dst, key)
 	dst = append(dst, "\r\n"...)
@@ -317,23 +325,31 @@ func (u *Upgrader) appendResponse(dst []byte, key string, n Negotiated) []byte {
 	return append(dst, "\r\n"...)
 }
 
-// httpView adapts an *http.Request to requestView.
+// httpView adapts net/http's parsed header to requestView.
 type httpView struct{ h http.Header }
 
-func (v httpView) get(name string) (string, int) {
+func (v httpView) get(name string) ([]byte, int) {
 	vs := v.h[http.CanonicalHeaderKey(name)]
 	if len(vs) == 0 {
-		return "", 0
+		return nil, 0
 	}
-	return vs[0], len(vs)
+	return []byte(vs[0]), len(vs)
 }
 
-func (v httpView) each(name string, fn func(string) bool) {
+func (v httpView) anyToken(name, token string) bool {
 	for _, s := range v.h[http.CanonicalHeaderKey(name)] {
-		if !fn(s) {
-			return
+		if hasToken([]byte(s), token) {
+			return true
 		}
 	}
+	return false
+}
+
+func (v httpView) appendValues(dst [][]byte, name string) [][]byte {
+	for _, s := range v.h[http.CanonicalHeaderKey(name)] {
+		dst = append(dst, []byte(s))
+	}
+	return dst
 }
 
 // Upgrade performs the server handshake on a net/http request. On success
@@ -345,8 +361,7 @@ func (v httpView) each(name string, fn func(string) bool) {
 // The connection's deadlines are cleared. Protect the request phase with
 // http.Server.ReadHeaderTimeout and MaxHeaderBytes.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, []byte, Negotiated, error) {
-	host := r.Host
-	key, protocols, offers, rej := u.check(r.Method, r.ProtoMajor, r.ProtoMinor, host, httpView{r.Header})
+	key, protocols, offers, rej := u.check([]byte(r.Method), r.ProtoMajor, r.ProtoMinor, []byte(r.Host), httpView{r.Header})
 	if r.ProtoMajor >= 2 && rej == nil {
 		// RFC 8441 (WebSocket over HTTP/2) is not supported: the
 		// request cannot reach here with the HTTP/1.1 headers anyway.
@@ -389,14 +404,30 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, []
 // rawView adapts a head to requestView.
 type rawView struct{ h *head }
 
-func (v rawView) get(name string) (string, int) {
-	b, n := v.h.get(name)
-	return string(b), n
+func (v rawView) get(name string) ([]byte, int) { return v.h.get(name) }
+
+func (v rawView) anyToken(name, token string) bool {
+	for _, f := range v.h.fields {
+		if equalFold(f.name, name) && hasToken(f.value, token) {
+			return true
+		}
+	}
+	return false
 }
 
-func (v rawView) each(name string, fn func(string) bool) {
-	v.h.values(name, func(b []byte) bool { return fn(string(b)) })
+func (v rawView) appendValues(dst [][]byte, name string) [][]byte {
+	for _, f := range v.h.fields {
+		if equalFold(f.name, name) {
+			dst = append(dst, f.value)
+		}
+	}
+	return dst
 }
+
+// headPool recycles the buffers of raw handshakes.
+var headPool = sync.Pool{New: func() any {
+	return &head{buf: make([]byte, 0, 1024), fields: make([]field, 0, 16)}
+}}
 
 // UpgradeConn performs the server handshake directly on conn, reading the
 // request through br (a bufio.Reader over conn; nil to make one). It
@@ -426,7 +457,12 @@ func (u *Upgrader) UpgradeConn(conn net.Conn, br *bufio.Reader, keepHeader bool)
 	if maxFields <= 0 {
 		maxFields = DefaultMaxHeaders
 	}
-	var h head
+	h := headPool.Get().(*head)
+	defer func() {
+		if cap(h.buf) <= 4096 {
+			headPool.Put(h)
+		}
+	}()
 	var req ServerRequest
 	if err := h.read(br, maxBytes, maxFields); err != nil {
 		var rej *RejectError
@@ -449,12 +485,11 @@ func (u *Upgrader) UpgradeConn(conn net.Conn, br *bufio.Reader, keepHeader bool)
 		writeReject(conn, rej)
 		return br, req, Negotiated{}, rej
 	}
-	hostv, hostCount := h.get("Host")
-	host := string(hostv)
+	host, hostCount := h.get("Host")
 	if hostCount > 1 {
-		host = "" // RFC 9112 §3.2: more than one Host is a bad request
+		host = nil // RFC 9112 §3.2: more than one Host is a bad request
 	}
-	key, protocols, offers, rej := u.check(method, major, minor, host, rawView{&h})
+	key, protocols, offers, rej := u.check(method, major, minor, host, rawView{h})
 	var n Negotiated
 	if rej == nil {
 		n, rej = u.negotiate(protocols, offers)
@@ -463,7 +498,7 @@ func (u *Upgrader) UpgradeConn(conn net.Conn, br *bufio.Reader, keepHeader bool)
 		writeReject(conn, rej)
 		return br, req, Negotiated{}, rej
 	}
-	req = ServerRequest{Method: method, RequestURI: uri, Host: host}
+	req = ServerRequest{Method: http.MethodGet, RequestURI: string(uri), Host: string(host)}
 	if o, _ := h.get("Origin"); len(o) > 0 {
 		req.Origin = string(o)
 	}
@@ -474,8 +509,13 @@ func (u *Upgrader) UpgradeConn(conn net.Conn, br *bufio.Reader, keepHeader bool)
 			req.Header[k] = append(req.Header[k], string(f.value))
 		}
 	}
-	var scratch [256]byte
-	if _, err := conn.Write(u.appendResponse(scratch[:0], key, n)); err != nil {
+	// The head's buffer is free once the fields were read: build the
+	// response in it.
+	var keyCopy [24]byte
+	copy(keyCopy[:], key)
+	resp := u.appendResponse(h.buf[:0], keyCopy[:], n)
+	h.buf = resp[:0]
+	if _, err := conn.Write(resp); err != nil {
 		return br, req, Negotiated{}, err
 	}
 	return br, req, n, nil
@@ -507,22 +547,34 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// parseRequestLine splits "GET /path HTTP/1.1".
-func parseRequestLine(line []byte) (method, uri string, major, minor int, ok bool) {
-	s := string(line)
-	m, rest, ok1 := strings.Cut(s, " ")
-	u, proto, ok2 := strings.Cut(rest, " ")
-	if !ok1 || !ok2 || m == "" || u == "" || strings.ContainsAny(u, " \t") {
-		return "", "", 0, 0, false
+// parseRequestLine splits "GET /path HTTP/1.1" without allocating.
+func parseRequestLine(line []byte) (method, uri []byte, major, minor int, ok bool) {
+	sp1 := bytes.IndexByte(line, ' ')
+	if sp1 <= 0 {
+		return nil, nil, 0, 0, false
 	}
-	for i := 0; i < len(m); i++ {
-		if !isTokenChar(m[i]) {
-			return "", "", 0, 0, false
+	method, rest := line[:sp1], line[sp1+1:]
+	sp2 := bytes.IndexByte(rest, ' ')
+	if sp2 <= 0 {
+		return nil, nil, 0, 0, false
+	}
+	uri, proto := rest[:sp2], rest[sp2+1:]
+	if bytes.IndexByte(uri, '\t') >= 0 || bytes.IndexByte(proto, ' ') >= 0 {
+		return nil, nil, 0, 0, false
+	}
+	for _, c := range method {
+		if !isTokenChar(c) {
+			return nil, nil, 0, 0, false
 		}
 	}
-	major, minor, ok = http.ParseHTTPVersion(proto)
-	if !ok {
-		return "", "", 0, 0, false
+	major, minor, ok = parseHTTPVersion(proto)
+	return method, uri, major, minor, ok
+}
+
+// parseHTTPVersion parses "HTTP/d.d".
+func parseHTTPVersion(p []byte) (major, minor int, ok bool) {
+	if len(p) != 8 || string(p[:5]) != "HTTP/" || p[6] != '.' || p[5] < '0' || p[5] > '9' || p[7] < '0' || p[7] > '9' {
+		return 0, 0, false
 	}
-	return m, u, major, minor, true
+	return int(p[5] - '0'), int(p[7] - '0'), true
 }
