@@ -30,7 +30,9 @@ type Conn struct {
 
 	// Read side: owned by the goroutine holding readMu.
 	readMu     sync.Mutex
-	rbuf       []byte // unread bytes are rbuf[rr:rw]
+	rbuf       []byte // unread bytes are rbuf[rr:rw]; small[:] or *big
+	small      [smallReadBuffer]byte
+	big        *[]byte // pooled read buffer of a busy connection, or nil
 	rr, rw     int
 	hdr        frame.Header // the data frame being read
 	remaining  int64        // its unread payload bytes
@@ -54,7 +56,7 @@ type Conn struct {
 	msgWaiters atomic.Int32  // writers waiting for msgBusy
 	msgFree    chan struct{} // wakes a waiting writer
 	writeMu    sync.Mutex    // held for each frame written
-	wbuf       []byte        // guarded by writeMu; header room + WriteBufferSize
+	wbuf       *[]byte       // guarded by writeMu; pooled for the duration of a frame write
 	writer     messageWriter // guarded by msgBusy
 	closeSent  bool          // guarded by writeMu
 	writeErr   error         // guarded by writeMu; sticky
@@ -89,22 +91,31 @@ func newConn(nc net.Conn, client bool, buffered []byte, opts Options, subprotoco
 	if client {
 		c.receiver = frame.RoleClient
 	}
-	size := opts.ReadBufferSize
-	if len(buffered) > size {
-		size = len(buffered)
+	c.rbuf = c.small[:]
+	if len(buffered) > len(c.small) {
+		if len(buffered) > c.opts.ReadBufferSize {
+			// More was sent behind the handshake than a buffer holds:
+			// keep it all in a buffer of its own.
+			b := append([]byte(nil), buffered...)
+			c.big = &b // not from a pool; putBuf ignores unknown sizes
+			c.rbuf = b
+			c.rw = len(b)
+		} else {
+			c.useBig()
+			c.rw = copy(c.rbuf, buffered)
+		}
+	} else {
+		c.rw = copy(c.rbuf, buffered)
 	}
-	c.rbuf = make([]byte, size)
-	c.rw = copy(c.rbuf, buffered)
-	c.wbuf = make([]byte, 0, frame.MaxHeaderSize+opts.WriteBufferSize)
 	c.reader.c = c
 	c.frameRd.c = c
 	c.writer.c = c
-	c.lastRead.Store(time.Now().UnixNano())
+	if opts.WriteTimeout > 0 || opts.PingInterval > 0 {
+		clockAcquire()
+	}
+	c.lastRead.Store(clock.now.Load())
 	if opts.PingInterval > 0 {
 		c.keepalive = time.AfterFunc(opts.PingInterval, c.keepaliveTick)
-	}
-	if opts.WriteTimeout > 0 {
-		clockAcquire()
 	}
 	return c
 }
@@ -151,10 +162,18 @@ func (c *Conn) fill(n int) error {
 		c.rr = 0
 	}
 	for c.rw-c.rr < n {
+		if c.rw == len(c.rbuf) {
+			c.useBig() // only the inline buffer can be full here
+		}
+		free := len(c.rbuf) - c.rw
 		k, err := c.nc.Read(c.rbuf[c.rw:])
 		c.rw += k
-		if k > 0 {
-			c.lastRead.Store(time.Now().UnixNano())
+		if k > 0 && c.keepalive != nil {
+			c.lastRead.Store(clock.now.Load())
+		}
+		if k == free && c.big == nil {
+			// The inline buffer filled up: more is likely waiting.
+			c.useBig()
 		}
 		if err != nil {
 			if c.rw-c.rr >= n {
@@ -195,8 +214,8 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 	} else if len(p) >= len(c.rbuf) {
 		// A large read goes straight into the caller's slice.
 		k, err := c.nc.Read(p)
-		if k > 0 {
-			c.lastRead.Store(time.Now().UnixNano())
+		if k > 0 && c.keepalive != nil {
+			c.lastRead.Store(clock.now.Load())
 		}
 		if k == 0 && err != nil {
 			return 0, c.netReadError(err)
@@ -447,7 +466,7 @@ func (c *Conn) closeSocket() error {
 		if c.keepalive != nil {
 			c.keepalive.Stop()
 		}
-		if c.opts.WriteTimeout > 0 {
+		if c.opts.WriteTimeout > 0 || c.opts.PingInterval > 0 {
 			clockRelease()
 		}
 		err = c.nc.Close()
@@ -549,6 +568,7 @@ func (c *Conn) startMessage() error {
 			return err
 		}
 	}
+	c.releaseBig() // between messages with nothing buffered: idle
 	if err := c.nextFrame(false); err != nil {
 		return err
 	}
@@ -759,7 +779,11 @@ func (c *Conn) writeFrameLocked(op frame.Opcode, fin bool, rsv frame.RSV, p []by
 		h.Masked = true
 		binary.LittleEndian.PutUint32(h.Key[:], rand.Uint32())
 	}
-	buf := frame.AppendHeader(c.wbuf[:0], h)
+	if c.wbuf == nil {
+		c.wbuf = getBuf(frame.MaxHeaderSize + c.opts.WriteBufferSize)
+	}
+	defer c.releaseWbufLocked()
+	buf := frame.AppendHeader((*c.wbuf)[:0], h)
 	pos := 0
 	for {
 		k := cap(buf) - len(buf)
@@ -785,8 +809,14 @@ func (c *Conn) writeFrameLocked(op frame.Opcode, fin bool, rsv frame.RSV, p []by
 		if len(p) == 0 {
 			return nil
 		}
-		buf = c.wbuf[:0]
+		buf = (*c.wbuf)[:0]
 	}
+}
+
+// releaseWbufLocked returns the write buffer to its pool between writes.
+func (c *Conn) releaseWbufLocked() {
+	putBuf(c.wbuf)
+	c.wbuf = nil
 }
 
 func (c *Conn) writeAll(b []byte) error {
@@ -1002,7 +1032,7 @@ func (c *Conn) keepaliveTick() {
 		return
 	default:
 	}
-	idle := time.Since(time.Unix(0, c.lastRead.Load()))
+	idle := time.Duration(clock.now.Load() - c.lastRead.Load())
 	if idle > c.opts.PingTimeout {
 		c.CloseNow()
 		return

@@ -14,8 +14,9 @@ type messageWriter struct {
 	c        *Conn
 	ctx      context.Context
 	typ      MessageType
-	buf      []byte // payload waiting to be sent; owned while msgBusy is held
-	started  bool   // a first frame was sent
+	buf      []byte  // payload waiting to be sent; owned while msgBusy is held
+	bufp     *[]byte // the pooled buffer behind buf
+	started  bool    // a first frame was sent
 	compress bool
 	closed   bool
 	err      error
@@ -39,10 +40,11 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 		return nil, err
 	}
 	w := &c.writer
-	if w.buf == nil {
-		w.buf = make([]byte, 0, c.opts.WriteBufferSize)
+	*w = messageWriter{c: c, ctx: ctx, typ: typ}
+	if c.deflate == nil {
+		w.bufp = getBuf(c.opts.WriteBufferSize)
+		w.buf = (*w.bufp)[:0]
 	}
-	*w = messageWriter{c: c, ctx: ctx, typ: typ, buf: w.buf[:0]}
 	if c.deflate != nil {
 		w.compress = true
 		c.writeMu.Lock()
@@ -146,6 +148,12 @@ func (w *messageWriter) Close() error {
 	}
 	w.closed = true
 	defer w.c.releaseWriter()
+	defer func() {
+		if w.bufp != nil {
+			putBuf(w.bufp)
+			w.bufp, w.buf = nil, nil
+		}
+	}()
 	if w.err != nil {
 		return w.err
 	}
