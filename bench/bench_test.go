@@ -407,3 +407,34 @@ func BenchmarkFlate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkInflate compares the two inflaters on the same deflated message.
+func BenchmarkInflate(b *testing.B) {
+	var text bytes.Buffer
+	for i := 0; text.Len() < 64<<10; i++ {
+		fmt.Fprintf(&text, "line %d of a long text where words repeat and repeat, as prose does. ", i)
+	}
+	var comp bytes.Buffer
+	fw, _ := flate.NewWriter(&comp, flate.BestSpeed)
+	fw.Write(text.Bytes()[:64<<10])
+	fw.Close()
+	out := make([]byte, 70<<10)
+	b.Run("stdlib", func(b *testing.B) {
+		r := flate.NewReader(bytes.NewReader(comp.Bytes()))
+		b.SetBytes(64 << 10)
+		b.ReportAllocs()
+		for b.Loop() {
+			r.(flate.Resetter).Reset(bytes.NewReader(comp.Bytes()), nil)
+			io.ReadFull(r, out[:64<<10])
+		}
+	})
+	b.Run("klauspost", func(b *testing.B) {
+		r := kflate.NewReader(bytes.NewReader(comp.Bytes()))
+		b.SetBytes(64 << 10)
+		b.ReportAllocs()
+		for b.Loop() {
+			r.(kflate.Resetter).Reset(bytes.NewReader(comp.Bytes()), nil)
+			io.ReadFull(r, out[:64<<10])
+		}
+	})
+}

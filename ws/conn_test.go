@@ -626,3 +626,26 @@ func (c *readerConn) SetWriteDeadline(time.Time) error { return nil }
 func (c *readerConn) SetDeadline(time.Time) error      { return nil }
 func (c *readerConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
 func (c *readerConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+
+func TestCompressedSteadyStateAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	server, client := pipePair(t, Options{Compression: &CompressionOptions{}})
+	ctx := context.Background()
+	msg := bytes.Repeat([]byte(`{"id":1,"name":"duplex","tags":["a","b"]},`), 25)
+	buf := make([]byte, 0, 4096)
+	f := func() {
+		client.WriteMessage(ctx, Text, msg)
+		server.ReadMessage(ctx, buf[:0])
+		server.WriteMessage(ctx, Text, msg)
+		client.ReadMessage(ctx, buf[:0])
+	}
+	for i := 0; i < 10; i++ {
+		f()
+	}
+	// Two messages each way per run, with context takeover: none allocates.
+	if n := testing.AllocsPerRun(200, f); n > 0 {
+		t.Errorf("%.1f allocations per compressed round trip", n)
+	}
+}

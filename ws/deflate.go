@@ -2,8 +2,8 @@ package ws
 
 import (
 	"bytes"
-	"compress/flate"
 	"errors"
+	"github.com/klauspost/compress/flate"
 	"io"
 	"strconv"
 	"sync"
@@ -13,6 +13,19 @@ import (
 )
 
 // CompressionOptions configures permessage-deflate (RFC 7692).
+//
+// Memory: with context takeover a connection keeps its compressor (about
+// 800 KiB at level 1, held from its first compressed write until it
+// closes), its inflater (about 37 KiB) and a copy of the last 32 KiB it
+// inflated. Without context takeover (NoContextTakeover, or when the peer
+// asks for it) compressors come from a pool for the length of one message
+// and the connection keeps only the inflater. Servers with many
+// connections and compression on should weigh NoContextTakeover.
+//
+// Compression uses github.com/klauspost/compress/flate, a drop-in for
+// compress/flate that measured 1.2-2x faster at compressing, 1.75x faster
+// at inflating, a third smaller per compressor, and allocation-free on
+// Reset (see bench/).
 type CompressionOptions struct {
 	// Level is the compress/flate level; 0 means flate.BestSpeed.
 	Level int

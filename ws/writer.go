@@ -1,8 +1,8 @@
 package ws
 
 import (
-	"compress/flate"
 	"context"
+	"github.com/klauspost/compress/flate"
 	"io"
 
 	"github.com/duplexgo/duplex/frame"
