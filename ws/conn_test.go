@@ -649,3 +649,49 @@ func TestCompressedSteadyStateAllocs(t *testing.T) {
 		t.Errorf("%.1f allocations per compressed round trip", n)
 	}
 }
+
+// TestKeepaliveDropsDeadPeer: a peer that completes the handshake and then
+// sends nothing at all (no pongs either) is dropped after PingTimeout, and
+// a peer that answers pings is kept.
+func TestKeepaliveDropsDeadPeer(t *testing.T) {
+	ended := make(chan error, 2)
+	url := func() string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := Upgrade(w, r, &ServerOptions{Options: Options{PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond}})
+			if err != nil {
+				return
+			}
+			_, _, err = c.ReadMessage(context.Background(), nil)
+			ended <- err
+		}))
+		t.Cleanup(srv.Close)
+		return "ws" + strings.TrimPrefix(srv.URL, "http")
+	}()
+	// A live client: its reader answers the pings.
+	live, err := Dial(context.Background(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.CloseNow()
+	go live.ReadMessage(context.Background(), nil)
+	// A dead one: handshake only.
+	dead := dialRaw(t, url)
+	start := time.Now()
+	select {
+	case err := <-ended:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("dead peer's connection ended with %v", err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("dead peer dropped after %v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("dead peer not dropped")
+	}
+	_ = dead
+	select {
+	case err := <-ended:
+		t.Fatalf("live peer dropped too: %v", err)
+	case <-time.After(time.Second):
+	}
+}
