@@ -312,7 +312,7 @@ func (c *Conn) nextFrame(discard bool) error {
 			c.compressed = h.RSV&frame.RSV1 != 0
 			c.utf8.Reset()
 		}
-		if h.Length > c.opts.MaxFrameSize || !c.compressed && h.Length > c.opts.ReadLimit-c.msgSize {
+		if h.Length > c.opts.MaxFrameSize || h.Length > c.wireLimit()-c.msgSize {
 			return c.fail(frame.ErrMessageTooBig)
 		}
 		c.hdr = h
@@ -328,6 +328,21 @@ func (c *Conn) nextFrame(discard bool) error {
 		}
 		return nil
 	}
+}
+
+// wireLimit bounds the payload bytes of the current message on the wire:
+// the read limit, or for a compressed message a little more, since
+// deflate can expand incompressible data slightly (RFC 1951 stored blocks
+// cost 5 bytes per 64 KiB). The inflated size is limited separately.
+func (c *Conn) wireLimit() int64 {
+	if !c.compressed {
+		return c.opts.ReadLimit
+	}
+	l := c.opts.ReadLimit
+	if l > (1<<63-1)/2 {
+		return 1<<63 - 1
+	}
+	return l + l/64 + 1024
 }
 
 // handleControl reads a control frame's payload and acts on it.
@@ -556,6 +571,20 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 // startMessage skips what is left of the previous message and reads up to
 // the first data frame of the next.
 func (c *Conn) startMessage() error {
+	if d := c.deflate; d != nil && d.inflating && !d.params.recvNoContext {
+		// With context takeover the rest of the message must still be
+		// inflated: the next message may refer back into it.
+		var scratch [512]byte
+		for {
+			_, err := c.inflateStep(scratch[:])
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
 	for c.inMessage {
 		if err := c.discardPayload(); err != nil {
 			return err

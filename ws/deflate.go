@@ -63,6 +63,9 @@ type deflateState struct {
 	window []byte        // last 32 KiB inflated, for context takeover
 	src    inflateSource
 	infl   inflateReader
+	// inflating is set while a message's inflation has not reached its
+	// end (guarded by the read side).
+	inflating bool
 }
 
 func newDeflateState(p deflateParams, o *CompressionOptions) *deflateState {
@@ -360,6 +363,7 @@ func (c *Conn) beginInflate() {
 		d.fr.(flate.Resetter).Reset(&d.src, dict)
 	}
 	d.infl = inflateReader{c: c}
+	d.inflating = true
 }
 
 // remember adds inflated bytes to the window kept for context takeover.
@@ -417,6 +421,8 @@ func (c *Conn) inflateStep(p []byte) (int, error) {
 // endInflate finishes a compressed message: what follows the end of the
 // deflate stream in the message is skipped, and text must be complete.
 func (c *Conn) endInflate() error {
+	c.deflate.infl.done = true
+	c.deflate.inflating = false
 	if c.inMessage {
 		// A stream that ended (BFINAL) before the payload did: read the
 		// rest of the message away.

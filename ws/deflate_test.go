@@ -3,10 +3,13 @@ package ws
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/duplexgo/duplex/frame"
 	"github.com/duplexgo/duplex/handshake"
 )
 
@@ -170,4 +173,49 @@ func ExampleDial() {
 	c.WriteMessage(ctx, Text, []byte("hello"))
 	_, msg, _ := c.ReadMessage(ctx, nil)
 	fmt.Println(string(msg))
+}
+
+// TestUnreadCompressedMessageKeepsContext: a message read only in part
+// through NextReader is still inflated to its end, so the next message,
+// which refers back into it (context takeover), inflates correctly.
+func TestUnreadCompressedMessageKeepsContext(t *testing.T) {
+	server, client := pipePair(t, Options{Compression: &CompressionOptions{}})
+	ctx := context.Background()
+	first := bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog "), 500)
+	second := append([]byte("again: "), first[:4000]...)
+	go func() {
+		client.WriteMessage(ctx, Text, first)
+		client.WriteMessage(ctx, Text, second)
+	}()
+	_, r, err := server.NextReader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := make([]byte, 100)
+	if _, err := io.ReadFull(r, part); err != nil {
+		t.Fatal(err)
+	}
+	_, got, err := server.ReadMessage(ctx, nil)
+	if err != nil || !bytes.Equal(got, second) {
+		t.Fatalf("second message: %d bytes, %v", len(got), err)
+	}
+}
+
+// TestCompressedWireLimit: a compressed message whose wire size runs past
+// the read limit is refused with 1009 even if it inflates to little.
+func TestCompressedWireLimit(t *testing.T) {
+	server, client := pipePair(t, Options{ReadLimit: 4096, Compression: &CompressionOptions{}})
+	ctx := context.Background()
+	// Empty stored blocks: 5 wire bytes each, nothing inflated.
+	empty := bytes.Repeat([]byte{0x00, 0x00, 0x00, 0xff, 0xff}, 2000)
+	go func() {
+		client.writeMu.Lock()
+		client.writeFrameLocked(frame.OpBinary, true, frame.RSV1, empty)
+		client.writeMu.Unlock()
+		client.ReadMessage(ctx, nil)
+	}()
+	_, _, err := server.ReadMessage(ctx, nil)
+	if !errors.Is(err, frame.ErrMessageTooBig) {
+		t.Fatalf("got %v, want ErrMessageTooBig", err)
+	}
 }
