@@ -262,6 +262,7 @@ func Cases(s Scale) []Case {
 func addFragmentationCases(add func(id, desc string, run func(p *peer)) *Case) {
 	twoFrags := func(id, desc string, op frame.Opcode, o frameOpts) {
 		add(id, desc, func(p *peer) {
+			o := o // each run mutates its own copy: cases may run in parallel
 			p.setExpect(failsWith(protoErr))
 			o.fin = false
 			p.sendFrame(op, []byte("fragment1"), o)
@@ -274,6 +275,7 @@ func addFragmentationCases(add func(id, desc string, run func(p *peer)) *Case) {
 	twoFrags("5.2", "Send Pong fragmented into 2 fragments.", frame.OpPong, frameOpts{})
 	textFrags := func(id, desc string, o frameOpts, ping bool) {
 		add(id, desc, func(p *peer) {
+			o := o // each run mutates its own copy: cases may run in parallel
 			if ping {
 				p.setExpect(echoed(pong("ping payload"), msgText("fragment1fragment2")))
 			} else {
@@ -299,6 +301,7 @@ func addFragmentationCases(add func(id, desc string, run func(p *peer)) *Case) {
 	textFrags("5.8", "Send text Message fragmented into 2 fragments, one ping with payload in-between. Octets are sent in octet-wise chops.", frameOpts{chop: 1, sync: true}, true)
 	noStart := func(id, desc string, firstFin bool, o frameOpts) {
 		add(id, desc, func(p *peer) {
+			o := o // each run mutates its own copy: cases may run in parallel
 			p.setExpect(failsWith(protoErr))
 			o.fin = firstFin
 			p.sendFrame(frame.OpContinuation, []byte("non-continuation payload"), o)
