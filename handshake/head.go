@@ -187,14 +187,19 @@ func lower(c byte) byte {
 func hasToken(v []byte, token string) bool {
 	for len(v) > 0 {
 		var item []byte
-		if i := bytes.IndexByte(v, ','); i >= 0 {
-			item, v = v[:i], v[i+1:]
-		} else {
-			item, v = v, nil
-		}
-		if equalFold(trimOWS(item), token) {
+		item, v = nextListItem(v)
+		if equalFold(item, token) {
 			return true
 		}
 	}
 	return false
+}
+
+// nextListItem splits the first element off a comma-separated list
+// (RFC 9110 §5.6.1) and returns it without surrounding white space.
+func nextListItem(v []byte) (item, rest []byte) {
+	if i := bytes.IndexByte(v, ','); i >= 0 {
+		return trimOWS(v[:i]), v[i+1:]
+	}
+	return trimOWS(v), nil
 }

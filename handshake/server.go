@@ -201,12 +201,7 @@ func (u *Upgrader) check(method []byte, major, minor int, host []byte, rv reques
 	for _, v := range rv.appendValues(nil, "Sec-WebSocket-Protocol") {
 		for len(v) > 0 {
 			var item []byte
-			if i := bytes.IndexByte(v, ','); i >= 0 {
-				item, v = v[:i], v[i+1:]
-			} else {
-				item, v = v, nil
-			}
-			if item = trimOWS(item); len(item) > 0 {
+			if item, v = nextListItem(v); len(item) > 0 {
 				protocols = append(protocols, string(item))
 			}
 		}

@@ -256,6 +256,18 @@ func flateWriterPool(level int) *sync.Pool {
 // compress deflates p into d.wout with the trailing 00 00 ff ff removed
 // (RFC 7692 §7.2.1).
 func (d *deflateState) compress(p []byte) ([]byte, error) {
+	d.beginCompress()
+	if _, err := d.fw.Write(p); err != nil {
+		return nil, err
+	}
+	out, err := d.endCompress()
+	return out, err
+}
+
+// beginCompress readies the compressor for a message: from the pool, or
+// kept from the last message with context takeover. The caller holds
+// writeMu.
+func (d *deflateState) beginCompress() {
 	d.wout.Reset()
 	if d.fw == nil {
 		d.fw = flateWriterPool(d.level).Get().(*flate.Writer)
@@ -263,15 +275,18 @@ func (d *deflateState) compress(p []byte) ([]byte, error) {
 	} else if d.params.sendNoContext {
 		d.fw.Reset(&d.wout)
 	}
-	if _, err := d.fw.Write(p); err != nil {
-		return nil, err
-	}
+}
+
+// endCompress flushes the message and returns its compressed bytes (in
+// d.wout) without the 00 00 ff ff tail (RFC 7692 §7.2.1); without context
+// takeover the compressor goes back to its pool. The caller holds writeMu.
+func (d *deflateState) endCompress() ([]byte, error) {
 	if err := d.fw.Flush(); err != nil {
 		return nil, err
 	}
 	out := d.wout.Bytes()
-	if len(out) >= 4 && bytes.Equal(out[len(out)-4:], []byte{0, 0, 0xff, 0xff}) {
-		out = out[:len(out)-4]
+	if n := len(out); n >= 4 && out[n-4] == 0 && out[n-3] == 0 && out[n-2] == 0xff && out[n-1] == 0xff {
+		out = out[:n-4]
 	}
 	if d.params.sendNoContext {
 		flateWriterPool(d.level).Put(d.fw)

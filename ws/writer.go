@@ -2,7 +2,6 @@ package ws
 
 import (
 	"context"
-	"github.com/klauspost/compress/flate"
 	"io"
 
 	"github.com/duplexgo/duplex/frame"
@@ -48,14 +47,7 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	if c.deflate != nil {
 		w.compress = true
 		c.writeMu.Lock()
-		d := c.deflate
-		d.wout.Reset()
-		if d.fw == nil {
-			d.fw = flateWriterPool(d.level).Get().(*flate.Writer)
-			d.fw.Reset(&d.wout)
-		} else if d.params.sendNoContext {
-			d.fw.Reset(&d.wout)
-		}
+		c.deflate.beginCompress()
 		c.writeMu.Unlock()
 	}
 	return w, nil
@@ -158,22 +150,14 @@ func (w *messageWriter) Close() error {
 		return w.err
 	}
 	if w.compress {
-		d := w.c.deflate
-		if err := d.fw.Flush(); err != nil {
+		c := w.c
+		c.writeMu.Lock()
+		out, err := c.deflate.endCompress()
+		c.writeMu.Unlock()
+		if err != nil {
 			return err
 		}
-		out := d.wout.Bytes()
-		if n := len(out); n >= 4 && out[n-4] == 0 && out[n-3] == 0 && out[n-2] == 0xff && out[n-1] == 0xff {
-			out = out[:n-4]
-		}
-		err := w.sendFrame(true, out)
-		if d.params.sendNoContext {
-			w.c.writeMu.Lock()
-			flateWriterPool(d.level).Put(d.fw)
-			d.fw = nil
-			w.c.writeMu.Unlock()
-		}
-		return err
+		return w.sendFrame(true, out)
 	}
 	return w.flushFrame(true)
 }
