@@ -13,6 +13,7 @@ test: interop-deps
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -tags purego ./mask/ ./frame/
 	cd interop && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 20m ./...
+	cd fuzz && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 ## interop-deps: the Node packages the interop tests drive, from the lock file.
 interop-deps:
@@ -38,12 +39,12 @@ bench:
 bench-peers:
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) .
 
-## fuzz: every fuzz target of the module for FUZZTIME each.
+## fuzz: every fuzz target (the module's and the differential ones in fuzz/) for FUZZTIME each.
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
+	@set -e; for dir in . fuzz; do (cd $$dir && for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
-	  done; done
+	  done; done); done
 
 ## lint: gofmt, go vet and staticcheck.
 lint:
