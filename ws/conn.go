@@ -626,22 +626,32 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte
 // readWhole reads the rest of an uncompressed message into buf.
 func (c *Conn) readWhole(buf []byte) ([]byte, error) {
 	for {
-		if c.remaining > 0 {
-			if free := cap(buf) - len(buf); int64(free) < c.remaining {
-				buf = growBuf(buf, c.remaining)
-			}
-			start := len(buf)
-			buf = buf[:start+int(c.remaining)]
-			for p := buf[start:]; len(p) > 0; {
-				n, err := c.readPayload(p)
-				if err != nil {
-					return buf[:start], err
+		for c.remaining > 0 {
+			// Grow with what arrives, not with what the header declares:
+			// a peer announcing a 32 MiB frame and sending one byte must
+			// not make us allocate 32 MiB.
+			if len(buf) == cap(buf) {
+				grow := int64(cap(buf))
+				if grow < 4096 {
+					grow = 4096
 				}
-				if c.msgType == Text && !c.utf8.Write(p[:n]) {
-					return buf[:start], c.fail(frame.ErrInvalidUTF8)
+				if grow > c.remaining {
+					grow = c.remaining
 				}
-				p = p[n:]
+				buf = growBuf(buf, grow)
 			}
+			p := buf[len(buf):cap(buf)]
+			if int64(len(p)) > c.remaining {
+				p = p[:c.remaining]
+			}
+			n, err := c.readPayload(p)
+			if err != nil {
+				return buf, err
+			}
+			if c.msgType == Text && !c.utf8.Write(p[:n]) {
+				return buf, c.fail(frame.ErrInvalidUTF8)
+			}
+			buf = buf[:len(buf)+n]
 		}
 		if !c.fragmented {
 			c.inMessage = false

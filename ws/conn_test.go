@@ -695,3 +695,22 @@ func TestKeepaliveDropsDeadPeer(t *testing.T) {
 	case <-time.After(time.Second):
 	}
 }
+
+// TestDeclaredLengthDoesNotAllocate: a frame header announcing 16 MiB
+// followed by a trickle of bytes costs memory for the bytes that came, not
+// for the length announced.
+func TestDeclaredLengthDoesNotAllocate(t *testing.T) {
+	url := echoServer(t, nil)
+	r := dialRaw(t, url)
+	var ms0, ms1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms0)
+	h := frame.Header{Fin: true, Opcode: frame.OpBinary, Masked: true, Key: [4]byte{1, 2, 3, 4}, Length: 16 << 20}
+	r.nc.Write(frame.AppendHeader(nil, h))
+	r.nc.Write(make([]byte, 10))
+	time.Sleep(200 * time.Millisecond)
+	runtime.ReadMemStats(&ms1)
+	if grew := ms1.TotalAlloc - ms0.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("a declared 16 MiB frame with 10 bytes sent allocated %d bytes", grew)
+	}
+}
