@@ -69,22 +69,7 @@ func TestDuplexClientToGorillaServer(t *testing.T) {
 				}
 			}
 		}))
-		var opts ws.DialOptions
-		if compress {
-			opts.Compression = &ws.CompressionOptions{}
-		}
-		c, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), &opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.Compressed() != compress {
-			t.Fatalf("compressed %v", c.Compressed())
-		}
-		echoThrough(t, c, 200)
-		if err := c.Close(frame.CloseNormal, ""); err != nil {
-			t.Fatal(err)
-		}
-		srv.Close()
+		dialAndEcho(t, srv, compress)
 	}
 }
 
@@ -146,21 +131,29 @@ func TestDuplexClientToCoderServer(t *testing.T) {
 				}
 			}
 		}))
-		var opts ws.DialOptions
-		if compress {
-			opts.Compression = &ws.CompressionOptions{}
-		}
-		c, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), &opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.Compressed() != compress {
-			t.Fatalf("compressed %v", c.Compressed())
-		}
-		echoThrough(t, c, 200)
-		if err := c.Close(frame.CloseNormal, ""); err != nil {
-			t.Fatal(err)
-		}
-		srv.Close()
+		dialAndEcho(t, srv, compress)
+	}
+}
+
+// dialAndEcho connects a duplex client to a peer's echo server, checks
+// that compression was negotiated as asked, echoes 200 messages and
+// closes.
+func dialAndEcho(t *testing.T, srv *httptest.Server, compress bool) {
+	t.Helper()
+	defer srv.Close()
+	var opts ws.DialOptions
+	if compress {
+		opts.Compression = &ws.CompressionOptions{}
+	}
+	c, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), &opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Compressed() != compress {
+		t.Fatalf("compressed %v", c.Compressed())
+	}
+	echoThrough(t, c, 200)
+	if err := c.Close(frame.CloseNormal, ""); err != nil {
+		t.Fatal(err)
 	}
 }
