@@ -503,14 +503,27 @@ func (c *Conn) watch(ctx context.Context, read bool) func() error {
 	}
 	if ctx.Err() != nil {
 		set(time.Unix(1, 0))
-		return func() error { return ctx.Err() }
-	}
-	stop := context.AfterFunc(ctx, func() { set(time.Unix(1, 0)) })
-	return func() error {
-		if !stop() {
+		return func() error {
+			set(time.Time{})
 			return ctx.Err()
 		}
-		return nil
+	}
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		set(time.Unix(1, 0))
+		close(fired)
+	})
+	return func() error {
+		if stop() {
+			return nil
+		}
+		// The context fired: wait until its deadline is in place, then
+		// lift it, in case the operation finished before it bit (the
+		// caller keeps a successful result and the next call must not
+		// find a deadline in the past).
+		<-fired
+		set(time.Time{})
+		return ctx.Err()
 	}
 }
 

@@ -714,3 +714,30 @@ func TestDeclaredLengthDoesNotAllocate(t *testing.T) {
 		t.Fatalf("a declared 16 MiB frame with 10 bytes sent allocated %d bytes", grew)
 	}
 }
+
+// TestContextAlreadyDoneKeepsConnUsable: a read with a cancelled context
+// that is served from buffered data succeeds, and later reads with a live
+// context are not hit by a deadline left in the past.
+func TestContextAlreadyDoneKeepsConnUsable(t *testing.T) {
+	server, client := pipePair(t, Options{})
+	ctx := context.Background()
+	client.WriteMessage(ctx, Text, []byte("one"))
+	client.WriteMessage(ctx, Text, []byte("two"))
+	time.Sleep(50 * time.Millisecond) // both frames arrive in one read
+	if _, msg, err := server.ReadMessage(ctx, nil); err != nil || string(msg) != "one" {
+		t.Fatalf("first: %q %v", msg, err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	// "two" may already be buffered; either outcome is allowed, but a
+	// success must leave the connection usable.
+	if _, msg, err := server.ReadMessage(cancelled, nil); err == nil {
+		if string(msg) != "two" {
+			t.Fatalf("second: %q", msg)
+		}
+		client.WriteMessage(ctx, Text, []byte("three"))
+		if _, msg, err := server.ReadMessage(ctx, nil); err != nil || string(msg) != "three" {
+			t.Fatalf("after a cancelled read that succeeded: %q %v", msg, err)
+		}
+	}
+}
