@@ -1,0 +1,317 @@
+package comet
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+type harness struct {
+	t   *testing.T
+	srv *Server
+	ts  *httptest.Server
+	got chan *Session
+}
+
+func newHarness(t *testing.T, opts Options) *harness {
+	h := &harness{t: t, got: make(chan *Session, 16)}
+	h.srv = NewServer(opts, func(s *Session) { h.got <- s })
+	mux := http.NewServeMux()
+	mux.Handle("/comet/", h.srv)
+	h.ts = httptest.NewServer(mux)
+	t.Cleanup(func() { h.srv.Shutdown("test over"); h.ts.Close() })
+	return h
+}
+
+func (h *harness) do(method, path string, body string, hdr ...string) (int, http.Header, string) {
+	h.t.Helper()
+	req, _ := http.NewRequest(method, h.ts.URL+"/comet/"+path, strings.NewReader(body))
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+func (h *harness) open() (string, *Session) {
+	h.t.Helper()
+	code, hdr, body := h.do("POST", "open", "")
+	if code != 200 || hdr.Get("Cache-Control") != "no-store" {
+		h.t.Fatalf("open: %d %q", code, body)
+	}
+	var r struct{ ID string }
+	json.Unmarshal([]byte(body), &r)
+	if len(r.ID) != 32 {
+		h.t.Fatalf("id %q", r.ID)
+	}
+	return r.ID, <-h.got
+}
+
+type pollResult struct {
+	Messages []wireMsg
+	Closed   bool
+}
+
+func (h *harness) poll(id string, ack uint64, extra string) pollResult {
+	h.t.Helper()
+	code, _, body := h.do("GET", fmt.Sprintf("poll?id=%s&ack=%d%s", id, ack, extra), "")
+	if code != 200 {
+		h.t.Fatalf("poll: %d %q", code, body)
+	}
+	var r pollResult
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		h.t.Fatalf("poll body %q: %v", body, err)
+	}
+	return r
+}
+
+func TestLongPollExactlyOnceInOrder(t *testing.T) {
+	h := newHarness(t, Options{PollTimeout: 300 * time.Millisecond})
+	id, s := h.open()
+	ctx := context.Background()
+	for i := 1; i <= 3; i++ {
+		s.Send(ctx, fmt.Sprintf("m%d", i))
+	}
+	r := h.poll(id, 0, "")
+	if len(r.Messages) != 3 || r.Messages[0].Seq != 1 || r.Messages[2].Data != "m3" {
+		t.Fatalf("batch: %+v", r)
+	}
+	// The answer was lost: polling again with the old ack resends the same.
+	r = h.poll(id, 0, "")
+	if len(r.Messages) != 3 {
+		t.Fatalf("resend: %+v", r)
+	}
+	// Acknowledged: nothing more, the poll is held and times out empty.
+	start := time.Now()
+	r = h.poll(id, 3, "")
+	if len(r.Messages) != 0 || time.Since(start) < 250*time.Millisecond {
+		t.Fatalf("held poll: %+v after %v", r, time.Since(start))
+	}
+	// A held poll is answered as soon as a message is sent.
+	go func() { time.Sleep(50 * time.Millisecond); s.Send(ctx, "m4") }()
+	r = h.poll(id, 3, "")
+	if len(r.Messages) != 1 || r.Messages[0].Seq != 4 || r.Messages[0].Data != "m4" {
+		t.Fatalf("wake: %+v", r)
+	}
+	// Short poll answers at once.
+	start = time.Now()
+	if r = h.poll(id, 4, "&wait=0"); len(r.Messages) != 0 || time.Since(start) > 200*time.Millisecond {
+		t.Fatalf("short poll: %+v", r)
+	}
+	if s.Transport() != "poll" {
+		t.Fatalf("transport %q", s.Transport())
+	}
+}
+
+func TestSecondPollEndsFirst(t *testing.T) {
+	h := newHarness(t, Options{PollTimeout: 5 * time.Second})
+	id, _ := h.open()
+	done := make(chan pollResult, 1)
+	go func() { done <- h.poll(id, 0, "") }()
+	time.Sleep(100 * time.Millisecond)
+	go h.poll(id, 0, "")
+	select {
+	case r := <-done:
+		if len(r.Messages) != 0 || r.Closed {
+			t.Fatalf("older poll: %+v", r)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the older poll was not answered when a newer one came")
+	}
+}
+
+func TestQueueBoundAndAck(t *testing.T) {
+	h := newHarness(t, Options{QueueLen: 2})
+	id, s := h.open()
+	ctx := context.Background()
+	if s.Send(ctx, "a") != nil || s.Send(ctx, "b") != nil {
+		t.Fatal("send")
+	}
+	if err := s.Send(ctx, "c"); err != ErrQueueFull {
+		t.Fatalf("third send: %v", err)
+	}
+	h.poll(id, 1, "&wait=0") // acks "a"
+	if err := s.Send(ctx, "c"); err != nil {
+		t.Fatalf("after ack: %v", err)
+	}
+}
+
+func TestClientToServer(t *testing.T) {
+	h := newHarness(t, Options{MaxBodyBytes: 1024, InboundLen: 4})
+	id, s := h.open()
+	post := func(body string) (int, string) {
+		code, _, b := h.do("POST", "send?id="+id, body, "Content-Type", "application/json")
+		return code, b
+	}
+	if code, _ := post(`[{"seq":1,"data":"hello"},{"seq":2,"data":"world"}]`); code != 204 {
+		t.Fatalf("send: %d", code)
+	}
+	// The same POST again (its answer was lost): not delivered twice.
+	if code, _ := post(`[{"seq":1,"data":"hello"},{"seq":2,"data":"world"}]`); code != 204 {
+		t.Fatalf("resend: %d", code)
+	}
+	if code, b := post(`[{"seq":4,"data":"gap"}]`); code != 503 || !strings.Contains(b, `"next":3`) {
+		t.Fatalf("gap: %d %q", code, b)
+	}
+	if code, _ := post(`[{"seq":3,"data":"` + strings.Repeat("x", 2000) + `"}]`); code != 413 {
+		t.Fatalf("big body: %d", code)
+	}
+	if code, _ := post(`{"not":"an array"}`); code != 400 {
+		t.Fatalf("bad body: %d", code)
+	}
+	ctx := context.Background()
+	for _, want := range []string{"hello", "world"} {
+		if got, err := s.Receive(ctx); err != nil || got != want {
+			t.Fatalf("Receive = %q, %v; want %q", got, err, want)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if got, err := s.Receive(short); err == nil {
+		t.Fatalf("a duplicate was delivered: %q", got)
+	}
+}
+
+func TestSSEResume(t *testing.T) {
+	h := newHarness(t, Options{Heartbeat: 50 * time.Millisecond})
+	id, s := h.open()
+	ctx := context.Background()
+	s.Send(ctx, "one")
+	s.Send(ctx, "line\nbreak\r\n: not a comment")
+	read := func(lastID string, want int) []string {
+		req, _ := http.NewRequest("GET", h.ts.URL+"/comet/sse?id="+id, nil)
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		resp, err := http.DefaultClient.Do(req.WithContext(cctx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+			t.Fatalf("content type %q", ct)
+		}
+		var events []string
+		sc := bufio.NewScanner(resp.Body)
+		var id string
+		for sc.Scan() && len(events) < want {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "id: "):
+				id = line[4:]
+			case strings.HasPrefix(line, "data: "):
+				var d string
+				json.Unmarshal([]byte(line[6:]), &d)
+				events = append(events, id+"="+d)
+			}
+		}
+		return events
+	}
+	got := read("", 2)
+	if len(got) != 2 || got[0] != "1=one" || got[1] != "2=line\nbreak\r\n: not a comment" {
+		t.Fatalf("events %q", got)
+	}
+	s.Send(ctx, "three")
+	// Reconnect having seen event 1 only: 2 and 3 come again, in order.
+	got = read("1", 2)
+	if len(got) != 2 || got[0][:2] != "2=" || got[1] != "3=three" {
+		t.Fatalf("resumed %q", got)
+	}
+	if s.Transport() != "sse" {
+		t.Fatalf("transport %q", s.Transport())
+	}
+}
+
+func TestHTTPErrors(t *testing.T) {
+	h := newHarness(t, Options{MaxSessions: 1, SessionTimeout: 200 * time.Millisecond})
+	id, s := h.open()
+	for _, tc := range []struct {
+		method, path string
+		hdr          []string
+		code         int
+	}{
+		{"GET", "open", nil, 405},
+		{"POST", "poll?id=" + id, nil, 405},
+		{"GET", "poll?id=00000000000000000000000000000000", nil, 404},
+		{"GET", "poll?id=" + id + "&ack=x", nil, 400},
+		{"GET", "poll?id=" + id + "&wait=0", []string{"Origin", "https://evil.example"}, 403},
+		{"POST", "open", nil, 503},
+		{"GET", "nothing", nil, 404},
+	} {
+		code, hdr, body := h.do(tc.method, tc.path, "", tc.hdr...)
+		if code != tc.code {
+			t.Errorf("%s %s: %d %q, want %d", tc.method, tc.path, code, body, tc.code)
+		}
+		if code == 503 && hdr.Get("Retry-After") == "" {
+			t.Errorf("503 without Retry-After")
+		}
+		if code == 405 && hdr.Get("Allow") == "" {
+			t.Errorf("405 without Allow")
+		}
+	}
+	// Idle past SessionTimeout: the session expires and answers 410.
+	select {
+	case <-s.Done():
+	case <-time.After(2 * time.Second):
+		t.Fatal("session did not expire")
+	}
+	if code, _, _ := h.do("GET", "poll?id="+id+"&wait=0", ""); code != 410 {
+		t.Fatalf("expired session: %d", code)
+	}
+	if err := s.Send(context.Background(), "x"); err != ErrSessionClosed {
+		t.Fatalf("Send on an expired session: %v", err)
+	}
+}
+
+func TestShutdownAnswersHeldPoll(t *testing.T) {
+	h := newHarness(t, Options{PollTimeout: 10 * time.Second})
+	id, _ := h.open()
+	done := make(chan pollResult, 1)
+	go func() { done <- h.poll(id, 0, "") }()
+	time.Sleep(100 * time.Millisecond)
+	h.srv.Shutdown("going away")
+	select {
+	case r := <-done:
+		if !r.Closed {
+			t.Fatalf("held poll after shutdown: %+v", r)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("held poll not answered on shutdown")
+	}
+	if h.srv.Len() != 0 {
+		t.Fatalf("%d sessions left", h.srv.Len())
+	}
+}
+
+func TestSSEHeartbeat(t *testing.T) {
+	h := newHarness(t, Options{Heartbeat: 50 * time.Millisecond})
+	id, _ := h.open()
+	resp, err := http.Get(h.ts.URL + "/comet/sse?id=" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	deadline := time.AfterFunc(2*time.Second, func() { resp.Body.Close() })
+	defer deadline.Stop()
+	for sc.Scan() {
+		if sc.Text() == ": hb" {
+			return
+		}
+	}
+	t.Fatal("no heartbeat comment on an idle stream")
+}

@@ -1,0 +1,466 @@
+package comet
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure a Server. Zero fields take the defaults.
+type Options struct {
+	MaxSessions    int           // live sessions; more get 503 + Retry-After (default 10,000)
+	QueueLen       int           // unacknowledged outbound messages per session (default 256)
+	InboundLen     int           // client messages waiting for Receive (default 256)
+	BlockWhenFull  bool          // Send waits for room instead of failing with ErrQueueFull
+	PollTimeout    time.Duration // a long poll with nothing to deliver answers empty after this (default 25 s)
+	SessionTimeout time.Duration // a session with no request for this long expires (default 60 s)
+	Heartbeat      time.Duration // SSE comment heartbeat interval (default 15 s)
+	MaxBodyBytes   int64         // largest POST body; larger get 413 (default 64 KiB)
+	// AllowOrigins lists origins (scheme://host[:port]) allowed to call
+	// from other sites (CORS). Empty: same-origin only.
+	AllowOrigins []string
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = 10000
+	}
+	if o.QueueLen <= 0 {
+		o.QueueLen = 256
+	}
+	if o.InboundLen <= 0 {
+		o.InboundLen = 256
+	}
+	if o.PollTimeout <= 0 {
+		o.PollTimeout = 25 * time.Second
+	}
+	if o.SessionTimeout <= 0 {
+		o.SessionTimeout = 60 * time.Second
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 15 * time.Second
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 64 << 10
+	}
+	return o
+}
+
+// Server serves comet sessions under a path prefix (the pattern it is
+// mounted at, such as "/comet/"). OnSession runs in its own goroutine for
+// every new session.
+type Server struct {
+	opts      Options
+	OnSession func(*Session)
+
+	mu       sync.Mutex
+	sessions map[string]*Session
+	gone     map[string]time.Time // closed or expired ids, for 410, until the time given
+	sweeper  *time.Timer
+}
+
+// NewServer returns a Server with opts.
+func NewServer(opts Options, onSession func(*Session)) *Server {
+	return &Server{opts: opts.withDefaults(), OnSession: onSession, sessions: map[string]*Session{}, gone: map[string]time.Time{}}
+}
+
+// Len returns the number of live sessions.
+func (srv *Server) Len() int {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return len(srv.sessions)
+}
+
+func (srv *Server) remove(s *Session) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.sessions[s.id] == s {
+		delete(srv.sessions, s.id)
+		srv.gone[s.id] = time.Now().Add(srv.opts.SessionTimeout)
+	}
+}
+
+// sweep expires idle sessions and forgets old tombstones. It runs as a
+// timer while there are sessions or tombstones.
+func (srv *Server) sweep() {
+	now := time.Now()
+	var idle []*Session
+	srv.mu.Lock()
+	for _, s := range srv.sessions {
+		s.mu.Lock()
+		if s.poll == nil && now.Sub(s.lastSeen) > srv.opts.SessionTimeout {
+			idle = append(idle, s)
+		}
+		s.mu.Unlock()
+	}
+	for id, until := range srv.gone {
+		if now.After(until) {
+			delete(srv.gone, id)
+		}
+	}
+	srv.mu.Unlock()
+	for _, s := range idle {
+		s.Close("expired")
+	}
+	srv.mu.Lock()
+	if len(srv.sessions) > 0 || len(srv.gone) > 0 {
+		srv.sweeper.Reset(srv.opts.SessionTimeout / 4)
+	} else {
+		srv.sweeper = nil
+	}
+	srv.mu.Unlock()
+}
+
+// Shutdown closes every session: held polls answer at once with closed
+// set, streams get a final close event.
+func (srv *Server) Shutdown(reason string) {
+	srv.mu.Lock()
+	all := make([]*Session, 0, len(srv.sessions))
+	for _, s := range srv.sessions {
+		all = append(all, s)
+	}
+	srv.mu.Unlock()
+	for _, s := range all {
+		s.Close(reason)
+	}
+}
+
+// ServeHTTP dispatches on the last path element: open, poll, send, sse.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	origin := r.Header.Get("Origin")
+	if origin != "" && srv.allowedCORS(origin) {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Vary", "Origin")
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET, POST")
+			h.Set("Access-Control-Allow-Headers", "Content-Type, Last-Event-ID")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	} else if origin != "" && !sameOrigin(origin, r.Host) {
+		http.Error(w, "cross-origin request not allowed", http.StatusForbidden)
+		return
+	}
+	op := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	switch op {
+	case "open":
+		if !method(w, r, http.MethodPost) {
+			return
+		}
+		srv.open(w, r)
+	case "poll", "sse", "send":
+		want := http.MethodGet
+		if op == "send" {
+			want = http.MethodPost
+		}
+		if !method(w, r, want) {
+			return
+		}
+		s, ok := srv.lookup(w, r)
+		if !ok {
+			return
+		}
+		switch op {
+		case "poll":
+			srv.poll(w, r, s)
+		case "sse":
+			srv.sse(w, r, s)
+		default:
+			srv.send(w, r, s)
+		}
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func method(w http.ResponseWriter, r *http.Request, want string) bool {
+	if r.Method != want {
+		w.Header().Set("Allow", want)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return false
+	}
+	return true
+}
+
+func (srv *Server) allowedCORS(origin string) bool {
+	for _, o := range srv.opts.AllowOrigins {
+		if strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameOrigin(origin, host string) bool {
+	_, rest, ok := strings.Cut(origin, "://")
+	return ok && strings.EqualFold(rest, host)
+}
+
+func (srv *Server) open(w http.ResponseWriter, r *http.Request) {
+	srv.mu.Lock()
+	if len(srv.sessions) >= srv.opts.MaxSessions {
+		srv.mu.Unlock()
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "too many sessions", http.StatusServiceUnavailable)
+		return
+	}
+	s := &Session{
+		id: newID(), origin: r.Header.Get("Origin"), srv: srv, lastSeen: time.Now(),
+		notify: make(chan struct{}, 1), in: make(chan string, srv.opts.InboundLen), closed: make(chan struct{}),
+	}
+	srv.sessions[s.id] = s
+	if srv.sweeper == nil {
+		srv.sweeper = time.AfterFunc(srv.opts.SessionTimeout/4, srv.sweep)
+	}
+	srv.mu.Unlock()
+	if srv.OnSession != nil {
+		go srv.OnSession(s)
+	}
+	writeJSON(w, map[string]any{"id": s.id, "pollTimeoutMs": srv.opts.PollTimeout.Milliseconds()})
+}
+
+// lookup finds the session of a request: 404 for an id never seen, 410
+// for one closed or expired, 403 when the Origin differs from the one
+// that opened it.
+func (srv *Server) lookup(w http.ResponseWriter, r *http.Request) (*Session, bool) {
+	id := r.URL.Query().Get("id")
+	srv.mu.Lock()
+	s, ok := srv.sessions[id]
+	_, gone := srv.gone[id]
+	srv.mu.Unlock()
+	switch {
+	case ok:
+	case gone:
+		http.Error(w, "session closed or expired", http.StatusGone)
+		return nil, false
+	default:
+		http.Error(w, "unknown session", http.StatusNotFound)
+		return nil, false
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != s.origin {
+		http.Error(w, "session belongs to another origin", http.StatusForbidden)
+		return nil, false
+	}
+	return s, true
+}
+
+// ackParam reads the client's acknowledgement: everything up to and
+// including it was received.
+func ackParam(r *http.Request) (uint64, bool) {
+	v := r.URL.Query().Get("ack")
+	if v == "" {
+		v = r.Header.Get("Last-Event-ID")
+	}
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	return n, err == nil
+}
+
+type wireMsg struct {
+	Seq  uint64 `json:"seq"`
+	Data string `json:"data"`
+}
+
+type inMsg = wireMsg
+
+// poll answers at once when messages after ack are queued (all of them,
+// batched), and otherwise holds the request until one is, the poll times
+// out (an empty answer) or a newer poll for the session arrives (the older
+// is answered empty). wait=0 makes it a short poll.
+func (srv *Server) poll(w http.ResponseWriter, r *http.Request, s *Session) {
+	ack, ok := ackParam(r)
+	if !ok {
+		http.Error(w, "bad ack", http.StatusBadRequest)
+		return
+	}
+	short := r.URL.Query().Get("wait") == "0"
+	mine := make(chan struct{})
+	s.mu.Lock()
+	s.ackLocked(ack)
+	s.lastSeen = time.Now()
+	s.transport = "poll"
+	if s.poll != nil {
+		close(s.poll) // documented: the older of two polls is answered and ends
+	}
+	s.poll = mine
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.poll == mine {
+			s.poll = nil
+		}
+		s.lastSeen = time.Now()
+		s.mu.Unlock()
+	}()
+	timer := time.NewTimer(srv.opts.PollTimeout)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		msgs := s.pendingLocked(ack)
+		s.mu.Unlock()
+		if len(msgs) > 0 || short {
+			writePoll(w, msgs, false)
+			return
+		}
+		select {
+		case <-s.notify:
+		case <-mine:
+			writePoll(w, nil, false)
+			return
+		case <-s.closed:
+			writePoll(w, nil, true)
+			return
+		case <-timer.C:
+			writePoll(w, nil, false)
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+func writePoll(w http.ResponseWriter, msgs []outMsg, closed bool) {
+	out := make([]wireMsg, len(msgs))
+	for i, m := range msgs {
+		out[i] = wireMsg{m.seq, m.data}
+	}
+	writeJSON(w, map[string]any{"messages": out, "closed": closed})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// send takes client messages (a JSON array of {seq, data}) and an
+// optional ack of server messages.
+func (srv *Server) send(w http.ResponseWriter, r *http.Request, s *Session) {
+	ack, ok := ackParam(r)
+	if !ok {
+		http.Error(w, "bad ack", http.StatusBadRequest)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, srv.opts.MaxBodyBytes)
+	var msgs []inMsg
+	if err := json.NewDecoder(r.Body).Decode(&msgs); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "body is not a JSON array of {seq, data}", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.ackLocked(ack)
+	s.lastSeen = time.Now()
+	s.mu.Unlock()
+	if !s.deliver(msgs) {
+		s.mu.Lock()
+		next := s.inSeq + 1
+		s.mu.Unlock()
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "{\"next\":%d}\n", next)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// sse streams messages after the Last-Event-ID (or ack) as Server-Sent
+// Events, each with its sequence number as id, with comment heartbeats.
+func (srv *Server) sse(w http.ResponseWriter, r *http.Request, s *Session) {
+	after, ok := ackParam(r)
+	if !ok {
+		http.Error(w, "bad Last-Event-ID", http.StatusBadRequest)
+		return
+	}
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("X-Accel-Buffering", "no") // ask proxies not to buffer the stream
+	w.WriteHeader(http.StatusOK)
+	s.mu.Lock()
+	s.ackLocked(after)
+	s.transport = "sse"
+	s.lastSeen = time.Now()
+	mine := make(chan struct{})
+	if s.poll != nil {
+		close(s.poll)
+	}
+	s.poll = mine
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.poll == mine {
+			s.poll = nil
+		}
+		s.lastSeen = time.Now()
+		s.mu.Unlock()
+	}()
+	// retry: tells EventSource how soon to reconnect.
+	fmt.Fprintf(w, "retry: 1000\n\n")
+	rc.Flush()
+	hb := time.NewTicker(srv.opts.Heartbeat)
+	defer hb.Stop()
+	var b strings.Builder
+	for {
+		s.mu.Lock()
+		msgs := s.pendingLocked(after)
+		s.mu.Unlock()
+		if len(msgs) > 0 {
+			b.Reset()
+			for _, m := range msgs {
+				appendEvent(&b, m)
+				after = m.seq
+			}
+			if _, err := w.Write([]byte(b.String())); err != nil {
+				return
+			}
+			if rc.Flush() != nil {
+				return
+			}
+			continue
+		}
+		select {
+		case <-s.notify:
+		case <-hb.C:
+			if _, err := w.Write([]byte(": hb\n\n")); err != nil || rc.Flush() != nil {
+				return
+			}
+		case <-mine:
+			return
+		case <-s.closed:
+			fmt.Fprintf(w, "event: close\ndata: %s\n\n", sseLine(s.reason))
+			rc.Flush()
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// appendEvent writes one event. The data line is the message as a JSON
+// string: one line whatever the message holds, so line breaks (which SSE
+// would normalise) and text that looks like a field survive as sent.
+func appendEvent(b *strings.Builder, m outMsg) {
+	fmt.Fprintf(b, "id: %d\ndata: ", m.seq)
+	enc, _ := json.Marshal(m.data)
+	b.Write(enc)
+	b.WriteString("\n\n")
+}
+
+func sseLine(s string) string {
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+}

@@ -1,0 +1,197 @@
+// Package comet pushes messages to web clients over plain HTTP, the way
+// servers did before WebSocket and still must where WebSocket is blocked:
+// long polling, short polling and Server-Sent Events, behind one session
+// API with sequence numbers and acknowledgements, so that a message is
+// delivered exactly once and in order across broken polls and dropped
+// streams.
+//
+// A Server is an http.Handler mounted at a path prefix. A client opens a
+// session (POST {prefix}/open), then receives with GET {prefix}/poll or
+// GET {prefix}/sse and sends with POST {prefix}/send. The application sees
+// each session as a *Session with Send and Receive.
+//
+// Status: this is the first slice of the comet issue: sessions, long and
+// short polling, SSE, bounded queues, acknowledgements and resumption.
+// WebSocket sessions, the streaming transports, the browser client and
+// the wire codecs for Engine.IO and SockJS come next.
+package comet
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Errors of sessions.
+var (
+	// ErrQueueFull is returned by Send when the session's outbound queue
+	// holds Options.QueueLen unacknowledged messages.
+	ErrQueueFull = errors.New("comet: session queue full")
+	// ErrSessionClosed is returned by Send and Receive on a closed or
+	// expired session.
+	ErrSessionClosed = errors.New("comet: session closed")
+)
+
+// outMsg is a queued outbound message.
+type outMsg struct {
+	seq  uint64
+	data string
+}
+
+// Session is one client's logical connection, whatever transport carries
+// it at the moment. Send and Receive are safe for concurrent use.
+type Session struct {
+	id     string
+	origin string
+	srv    *Server
+
+	mu        sync.Mutex
+	out       []outMsg // unacknowledged, ascending seq
+	nextSeq   uint64   // seq of the next Send (first is 1)
+	inSeq     uint64   // highest client seq delivered to the application
+	transport string
+	lastSeen  time.Time
+	poll      chan struct{} // closed to end the current long poll early
+	notify    chan struct{} // signalled when out grows
+	in        chan string
+	closed    chan struct{}
+	closeOnce sync.Once
+	reason    string
+}
+
+// ID returns the session id: 128 random bits, hex.
+func (s *Session) ID() string { return s.id }
+
+// Transport returns the transport that last carried the session: "poll",
+// "sse" or "" before the first request.
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+func newID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("comet: crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// Send queues data for the client. It fails with ErrQueueFull when
+// Options.QueueLen messages are waiting for acknowledgement, unless
+// Options.BlockWhenFull is set, in which case it waits for room until ctx
+// ends.
+func (s *Session) Send(ctx context.Context, data string) error {
+	for {
+		s.mu.Lock()
+		select {
+		case <-s.closed:
+			s.mu.Unlock()
+			return ErrSessionClosed
+		default:
+		}
+		if len(s.out) < s.srv.opts.QueueLen {
+			s.nextSeq++
+			s.out = append(s.out, outMsg{s.nextSeq, data})
+			s.mu.Unlock()
+			select {
+			case s.notify <- struct{}{}:
+			default:
+			}
+			return nil
+		}
+		s.mu.Unlock()
+		if !s.srv.opts.BlockWhenFull {
+			return ErrQueueFull
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.closed:
+			return ErrSessionClosed
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// Receive returns the next message from the client, in order, each once.
+func (s *Session) Receive(ctx context.Context) (string, error) {
+	select {
+	case m := <-s.in:
+		return m, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case <-s.closed:
+		select {
+		case m := <-s.in:
+			return m, nil
+		default:
+		}
+		return "", ErrSessionClosed
+	}
+}
+
+// Close ends the session; the client's next request gets 410 Gone.
+func (s *Session) Close(reason string) error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.reason = reason
+		s.mu.Unlock()
+		close(s.closed)
+		s.srv.remove(s)
+	})
+	return nil
+}
+
+// Done is closed when the session ends.
+func (s *Session) Done() <-chan struct{} { return s.closed }
+
+// ack drops the messages the client confirmed (seq <= upTo) and returns
+// what is left to deliver.
+func (s *Session) ackLocked(upTo uint64) {
+	i := 0
+	for i < len(s.out) && s.out[i].seq <= upTo {
+		i++
+	}
+	if i > 0 {
+		s.out = append(s.out[:0], s.out[i:]...)
+	}
+}
+
+// pending returns copies of the unacknowledged messages after seq.
+func (s *Session) pendingLocked(after uint64) []outMsg {
+	var msgs []outMsg
+	for _, m := range s.out {
+		if m.seq > after {
+			msgs = append(msgs, m)
+		}
+	}
+	return msgs
+}
+
+// deliver hands client messages with seq > inSeq to the application, in
+// order; duplicates (a resent POST) are dropped. It reports false when
+// the inbound queue is full.
+func (s *Session) deliver(msgs []inMsg) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range msgs {
+		if m.Seq <= s.inSeq {
+			continue
+		}
+		if m.Seq != s.inSeq+1 {
+			return false // a gap: the client must resend from inSeq+1
+		}
+		select {
+		case s.in <- m.Data:
+			s.inSeq = m.Seq
+		default:
+			return false
+		}
+	}
+	return true
+}
