@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/duplexgo/duplex/ws"
 )
 
 type harness struct {
@@ -314,4 +316,71 @@ func TestSSEHeartbeat(t *testing.T) {
 		}
 	}
 	t.Fatal("no heartbeat comment on an idle stream")
+}
+
+// TestUpgradeToWebSocketAndBack: messages flow over long polling, the
+// client upgrades to WebSocket (the held poll is answered), receives the
+// rest there, the socket dies with an unacknowledged message, and long
+// polling resends it: every message delivered once, in order.
+func TestUpgradeToWebSocketAndBack(t *testing.T) {
+	h := newHarness(t, Options{PollTimeout: 5 * time.Second})
+	id, s := h.open()
+	ctx := context.Background()
+	var got []string
+	last := uint64(0)
+	take := func(msgs []wireMsg) {
+		for _, m := range msgs {
+			if m.Seq == last+1 {
+				got = append(got, m.Data)
+				last = m.Seq
+			}
+		}
+	}
+	s.Send(ctx, "p1")
+	take(h.poll(id, last, "").Messages)
+
+	held := make(chan pollResult, 1)
+	go func() { held <- h.poll(id, last, "") }()
+	time.Sleep(100 * time.Millisecond)
+	c, err := ws.Dial(ctx, "ws"+strings.TrimPrefix(h.ts.URL, "http")+"/comet/ws?id="+id+"&ack=1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-held:
+		if len(r.Messages) != 0 {
+			t.Fatalf("superseded poll delivered %+v", r)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("held poll not ended by the upgrade")
+	}
+	s.Send(ctx, "w2")
+	s.Send(ctx, "w3")
+	for i := 0; i < 2; i++ {
+		_, msg, err := c.ReadMessage(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m wireMsg
+		json.Unmarshal(msg, &m)
+		take([]wireMsg{m})
+	}
+	// Acknowledge w2 only, send a message up, then lose the socket.
+	c.WriteMessage(ctx, ws.Text, []byte(`{"ack":2,"seq":1,"data":"up"}`))
+	if up, err := s.Receive(ctx); err != nil || up != "up" {
+		t.Fatalf("Receive over WebSocket: %q %v", up, err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	c.CloseNow()
+	if s.Transport() != "websocket" {
+		t.Fatalf("transport %q", s.Transport())
+	}
+	// Back on long polling, acknowledging only what the server knows was
+	// acknowledged: w3 comes again and the client drops nothing twice.
+	s.Send(ctx, "p4")
+	take(h.poll(id, 2, "").Messages)
+	want := []string{"p1", "w2", "w3", "p4"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("delivered %v, want %v", got, want)
+	}
 }

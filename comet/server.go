@@ -130,7 +130,8 @@ func (srv *Server) Shutdown(reason string) {
 	}
 }
 
-// ServeHTTP dispatches on the last path element: open, poll, send, sse.
+// ServeHTTP dispatches on the last path element: open, poll, send, sse,
+// ws.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
@@ -156,7 +157,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		srv.open(w, r)
-	case "poll", "sse", "send":
+	case "poll", "sse", "send", "ws":
 		want := http.MethodGet
 		if op == "send" {
 			want = http.MethodPost
@@ -173,6 +174,8 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			srv.poll(w, r, s)
 		case "sse":
 			srv.sse(w, r, s)
+		case "ws":
+			srv.websocket(w, r, s)
 		default:
 			srv.send(w, r, s)
 		}

@@ -10,10 +10,13 @@
 // GET {prefix}/sse and sends with POST {prefix}/send. The application sees
 // each session as a *Session with Send and Receive.
 //
-// Status: this is the first slice of the comet issue: sessions, long and
-// short polling, SSE, bounded queues, acknowledgements and resumption.
-// WebSocket sessions, the streaming transports, the browser client and
-// the wire codecs for Engine.IO and SockJS come next.
+// The same session can be carried by WebSocket (GET {prefix}/ws), with the
+// same sequence numbers and acknowledgements, so a client upgrades from
+// long polling to WebSocket, or falls back, without losing or repeating a
+// message.
+//
+// Status: XHR streaming, the forever iframe, the browser client and the
+// wire codecs for Engine.IO and SockJS are still to come.
 package comet
 
 import (
@@ -66,7 +69,7 @@ type Session struct {
 func (s *Session) ID() string { return s.id }
 
 // Transport returns the transport that last carried the session: "poll",
-// "sse" or "" before the first request.
+// "sse", "websocket", or "" before the first request.
 func (s *Session) Transport() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

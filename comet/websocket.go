@@ -1,0 +1,131 @@
+package comet
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/duplexgo/duplex/frame"
+	"github.com/duplexgo/duplex/handshake"
+	"github.com/duplexgo/duplex/ws"
+)
+
+// clientFrame is what a client sends over WebSocket: an acknowledgement,
+// a message, or both.
+type clientFrame struct {
+	Ack  *uint64 `json:"ack,omitempty"`
+	Seq  uint64  `json:"seq,omitempty"`
+	Data *string `json:"data,omitempty"`
+}
+
+// websocket carries a session over a WebSocket connection: the same
+// sequence numbers and acknowledgements as the HTTP transports, so a
+// client can move between them (upgrade from long polling, fall back when
+// the socket dies) without losing or repeating a message. The socket
+// replaces any poll or stream the session had.
+func (srv *Server) websocket(w http.ResponseWriter, r *http.Request, s *Session) {
+	after, ok := ackParam(r)
+	if !ok {
+		http.Error(w, "bad ack", http.StatusBadRequest)
+		return
+	}
+	c, err := ws.Upgrade(w, r, &ws.ServerOptions{
+		// lookup has bound the request to the session's origin.
+		Upgrader: handshake.Upgrader{InsecureSkipOriginCheck: true},
+		Options: ws.Options{
+			ReadLimit:    srv.opts.MaxBodyBytes,
+			PingInterval: srv.opts.Heartbeat,
+			Compression:  &ws.CompressionOptions{NoContextTakeover: true},
+		},
+	})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	s.mu.Lock()
+	s.ackLocked(after)
+	s.transport = "websocket"
+	s.lastSeen = time.Now()
+	mine := make(chan struct{})
+	if s.poll != nil {
+		close(s.poll)
+	}
+	s.poll = mine
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.poll == mine {
+			s.poll = nil
+		}
+		s.lastSeen = time.Now()
+		s.mu.Unlock()
+	}()
+
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	readDone := make(chan error, 1)
+	go func() { readDone <- srv.wsRead(ctx, c, s) }()
+
+	var buf []byte
+	for {
+		s.mu.Lock()
+		msgs := s.pendingLocked(after)
+		s.mu.Unlock()
+		for _, m := range msgs {
+			buf = append(buf[:0], `{"seq":`...)
+			buf = strconv.AppendUint(buf, m.seq, 10)
+			buf = append(buf, `,"data":`...)
+			enc, _ := json.Marshal(m.data)
+			buf = append(buf, enc...)
+			buf = append(buf, '}')
+			if err := c.WriteMessage(ctx, ws.Text, buf); err != nil {
+				return
+			}
+			after = m.seq
+		}
+		if len(msgs) > 0 {
+			continue
+		}
+		select {
+		case <-s.notify:
+		case <-mine:
+			c.Close(frame.CloseNormal, "superseded")
+			return
+		case <-s.closed:
+			c.Close(frame.CloseGoingAway, s.reason)
+			return
+		case <-readDone:
+			return
+		}
+	}
+}
+
+// wsRead applies the client's acknowledgements and hands its messages to
+// the session, in order and once.
+func (srv *Server) wsRead(ctx context.Context, c *ws.Conn, s *Session) error {
+	var buf []byte
+	for {
+		_, msg, err := c.ReadMessage(ctx, buf[:0])
+		if err != nil {
+			return err
+		}
+		buf = msg
+		var f clientFrame
+		if json.Unmarshal(msg, &f) != nil {
+			c.Close(frame.CloseUnsupportedData, "expected {ack} or {seq, data}")
+			return nil
+		}
+		s.mu.Lock()
+		if f.Ack != nil {
+			s.ackLocked(*f.Ack)
+		}
+		s.lastSeen = time.Now()
+		s.mu.Unlock()
+		if f.Data != nil && !s.deliver([]inMsg{{Seq: f.Seq, Data: *f.Data}}) {
+			c.Close(frame.CloseTryAgainLater, "inbound queue full or out of order")
+			return nil
+		}
+	}
+}
