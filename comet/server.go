@@ -1,6 +1,7 @@
 package comet
 
 import (
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,11 @@ import (
 	"sync"
 	"time"
 )
+
+// clientJS is the browser client, served at {prefix}/client.js.
+//
+//go:embed client.js
+var clientJS []byte
 
 // Options configure a Server. Zero fields take the defaults.
 type Options struct {
@@ -152,6 +158,9 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	op := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 	switch op {
+	case "client.js":
+		h.Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Write(clientJS)
 	case "open":
 		if !method(w, r, http.MethodPost) {
 			return

@@ -1,0 +1,147 @@
+// duplex comet client: one session over WebSocket, Server-Sent Events or
+// long polling, with fallback, reconnection with backoff, and resumption
+// by sequence number, so that every message is delivered once and in
+// order. No dependencies; served by the Go package at {prefix}/client.js.
+//
+//   import { connect } from '/comet/client.js';
+//   const s = connect('/comet', { onmessage: (data) => console.log(data) });
+//   s.send('hello');
+//
+// Options: transports (default ['websocket', 'sse', 'poll']), onmessage,
+// onopen(transport), onclose(reason), openTimeout (ms, default 3000).
+export function connect(base, opts = {}) {
+  const transports = opts.transports || ['websocket', 'sse', 'poll'];
+  const openTimeout = opts.openTimeout || 3000;
+  let id = null;
+  let last = 0;          // highest server seq delivered
+  let outSeq = 0;        // last client seq assigned
+  const outbox = [];     // client messages not yet accepted by the server
+  let closed = false;
+  let current = null;    // { name, stop() }
+  let ackTimer = null;
+  let backoff = 250;
+  const session = { transport: null, send, close, get id() { return id; } };
+
+  const deliver = (m) => {
+    if (m.seq !== last + 1) return; // a resend of something already delivered
+    last = m.seq;
+    if (opts.onmessage) opts.onmessage(m.data);
+  };
+  const url = (op, extra = '') => `${base}/${op}?id=${id}&ack=${last}${extra}`;
+  const finish = (reason) => {
+    if (closed) return;
+    closed = true;
+    if (current) current.stop();
+    if (opts.onclose) opts.onclose(reason);
+  };
+  const gone = (status) => status === 404 || status === 410;
+
+  async function flush() {
+    while (outbox.length && !closed) {
+      const batch = outbox.slice();
+      let r;
+      try {
+        r = await fetch(url('send'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
+      } catch (e) { await sleep(backoff); continue; }
+      if (gone(r.status)) return finish('session gone');
+      if (r.status === 204) outbox.splice(0, batch.length);
+      else await sleep(500);
+    }
+  }
+  // SSE and polling acknowledge by request; send an empty batch with the
+  // ack soon after messages arrive, so the server can free its queue.
+  function scheduleAck() {
+    if (ackTimer) return;
+    ackTimer = setTimeout(async () => {
+      ackTimer = null;
+      try { await fetch(url('send'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[]' }); } catch (e) {}
+    }, 100);
+  }
+
+  function send(data) {
+    outbox.push({ seq: ++outSeq, data: String(data) });
+    if (outbox.length === 1) flush();
+  }
+  function close() { finish('closed by client'); }
+
+  function tryWebSocket() {
+    return new Promise((resolve) => {
+      const wsURL = new URL(url('ws'), location.href);
+      wsURL.protocol = wsURL.protocol === 'https:' ? 'wss:' : 'ws:';
+      let opened = false;
+      const sock = new WebSocket(wsURL);
+      const timer = setTimeout(() => { if (!opened) { sock.close(); resolve('failed'); } }, openTimeout);
+      current = { name: 'websocket', stop: () => sock.close(1000) };
+      sock.onopen = () => { opened = true; clearTimeout(timer); started('websocket'); };
+      sock.onmessage = (e) => {
+        deliver(JSON.parse(e.data));
+        sock.send(JSON.stringify({ ack: last }));
+      };
+      sock.onclose = (e) => {
+        clearTimeout(timer);
+        if (e.code === 1001) return finish(e.reason || 'server closed');
+        resolve(opened ? 'dropped' : 'failed');
+      };
+    });
+  }
+
+  function trySSE() {
+    return new Promise((resolve) => {
+      let opened = false;
+      const es = new EventSource(url('sse'));
+      const timer = setTimeout(() => { if (!opened) { es.close(); resolve('failed'); } }, openTimeout);
+      current = { name: 'sse', stop: () => es.close() };
+      es.onopen = () => { opened = true; clearTimeout(timer); started('sse'); };
+      es.onmessage = (e) => { deliver({ seq: Number(e.lastEventId), data: JSON.parse(e.data) }); scheduleAck(); };
+      es.addEventListener('close', (e) => { es.close(); finish(e.data || 'server closed'); });
+      es.onerror = () => {
+        // EventSource reconnects by itself, resuming with Last-Event-ID;
+        // give up on it only if it never opened.
+        if (!opened || es.readyState === EventSource.CLOSED) { clearTimeout(timer); es.close(); resolve(opened ? 'dropped' : 'failed'); }
+      };
+    });
+  }
+
+  async function tryPoll() {
+    let stop = false;
+    current = { name: 'poll', stop: () => { stop = true; } };
+    let first = true;
+    while (!stop && !closed) {
+      let r;
+      try { r = await fetch(url('poll')); } catch (e) { first = true; await sleep(backoff); backoff = Math.min(backoff * 2, 5000); continue; }
+      if (gone(r.status)) { finish('session gone'); return 'gone'; }
+      if (r.status !== 200) { await sleep(backoff); continue; }
+      if (first) { first = false; started('poll'); }
+      const body = await r.json();
+      for (const m of body.messages) deliver(m);
+      if (body.closed) { finish('server closed'); return 'gone'; }
+    }
+    return 'stopped';
+  }
+
+  function started(name) {
+    backoff = 250;
+    session.transport = name;
+    if (opts.onopen) opts.onopen(name);
+  }
+
+  async function run() {
+    let r;
+    try { r = await fetch(`${base}/open`, { method: 'POST' }); } catch (e) { return finish('cannot open: ' + e); }
+    if (r.status !== 200) return finish('cannot open: HTTP ' + r.status);
+    id = (await r.json()).id;
+    let i = 0;
+    while (!closed) {
+      const name = transports[Math.min(i, transports.length - 1)];
+      const result = name === 'websocket' ? await tryWebSocket() : name === 'sse' ? await trySSE() : await tryPoll();
+      if (closed || result === 'gone') return;
+      if (result === 'failed') i++; // fall back
+      await sleep(backoff);
+      backoff = Math.min(backoff * 2, 5000);
+    }
+  }
+  run();
+  return session;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
