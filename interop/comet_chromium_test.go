@@ -61,8 +61,7 @@ func runCometBrowser(t *testing.T, bin, transports string, blockWS, drop bool, w
 	const n = 40
 	results := make(chan []byte, 1)
 	echoes := make(chan []string, 1)
-	var ts *httptest.Server
-	var dropAll func()
+	tl := &trackingListener{} // its Listener is set before the server starts
 	srv := comet.NewServer(comet.Options{PollTimeout: 2 * time.Second, Heartbeat: time.Second}, func(s *comet.Session) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -73,7 +72,7 @@ func runCometBrowser(t *testing.T, bin, transports string, blockWS, drop bool, w
 		for i := 0; i < n; i++ {
 			if i == n/2 && drop {
 				time.Sleep(200 * time.Millisecond)
-				dropAll() // every connection, hijacked WebSockets included
+				tl.closeAll() // every connection, hijacked WebSockets included
 			}
 			msg := fmt.Sprintf("m%d κόσμε\n<script>x</script>", i)
 			for s.Send(ctx, msg) == comet.ErrQueueFull {
@@ -109,11 +108,10 @@ func runCometBrowser(t *testing.T, bin, transports string, blockWS, drop bool, w
 		default:
 		}
 	})
-	ts = httptest.NewUnstartedServer(mux)
-	tl := &trackingListener{Listener: ts.Listener}
+	ts := httptest.NewUnstartedServer(mux)
+	tl.Listener = ts.Listener
 	ts.Listener = tl
 	ts.Start()
-	dropAll = tl.closeAll
 	defer ts.Close()
 	defer srv.Shutdown("test over")
 
