@@ -21,8 +21,10 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/duplexgo/duplex/comet"
 	"github.com/duplexgo/duplex/frame"
 	"github.com/duplexgo/duplex/handshake"
 	"github.com/duplexgo/duplex/ws"
@@ -87,6 +89,13 @@ func serve(args []string) error {
 			buf = msg
 		}
 	})
+	// The live feed: every comet session gets the server's clock every
+	// half second, over whichever transport its page chose.
+	feed := newFeed()
+	cs := comet.NewServer(comet.Options{PollTimeout: 20 * time.Second, Heartbeat: 10 * time.Second}, feed.add)
+	mux.Handle("/comet/", cs)
+	go feed.run(500 * time.Millisecond)
+
 	srv := &http.Server{
 		Addr:              *addr,
 		Handler:           mux,
@@ -98,6 +107,8 @@ func serve(args []string) error {
 	defer stop()
 	go func() {
 		<-ctx.Done()
+		cs.Shutdown("server shutting down")
+		feed.stop()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
@@ -108,6 +119,49 @@ func serve(args []string) error {
 	}
 	return nil
 }
+
+// feed sends a timestamped message to every live comet session.
+type feed struct {
+	mu       sync.Mutex
+	sessions map[*comet.Session]struct{}
+	done     chan struct{}
+	seq      int
+}
+
+func newFeed() *feed {
+	return &feed{sessions: map[*comet.Session]struct{}{}, done: make(chan struct{})}
+}
+
+func (f *feed) add(s *comet.Session) {
+	f.mu.Lock()
+	f.sessions[s] = struct{}{}
+	f.mu.Unlock()
+	<-s.Done()
+	f.mu.Lock()
+	delete(f.sessions, s)
+	f.mu.Unlock()
+}
+
+func (f *feed) run(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.done:
+			return
+		case now := <-t.C:
+			f.mu.Lock()
+			f.seq++
+			msg := fmt.Sprintf(`{"n":%d,"t":%d}`, f.seq, now.UnixMilli())
+			for s := range f.sessions {
+				s.Send(context.Background(), msg) // a full queue drops this tick for that session
+			}
+			f.mu.Unlock()
+		}
+	}
+}
+
+func (f *feed) stop() { close(f.done) }
 
 type headers []string
 
