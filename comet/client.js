@@ -37,14 +37,14 @@ export function connect(base, opts = {}) {
   const gone = (status) => status === 404 || status === 410;
 
   async function flush() {
-    while (outbox.length && !closed) {
+    while (outbox.length && !closed && !liveSock) {
       const batch = outbox.slice();
       let r;
       try {
         r = await fetch(url('send'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
       } catch (e) { await sleep(backoff); continue; }
       if (gone(r.status)) return finish('session gone');
-      if (r.status === 204) outbox.splice(0, batch.length);
+      if (r.status === 204) confirmed(batch[batch.length - 1].seq);
       else await sleep(500);
     }
   }
@@ -58,10 +58,15 @@ export function connect(base, opts = {}) {
     }, 100);
   }
 
+  let liveSock = null; // the open WebSocket, if the session runs on one
   function send(data) {
-    outbox.push({ seq: ++outSeq, data: String(data) });
-    if (outbox.length === 1) flush();
+    const m = { seq: ++outSeq, data: String(data) };
+    outbox.push(m);
+    if (liveSock) liveSock.send(JSON.stringify(m)); // kept in outbox until {"in"} covers it
+    else if (outbox.length === 1) flush();
   }
+  // The server confirmed client messages up to n.
+  const confirmed = (n) => { while (outbox.length && outbox[0].seq <= n) outbox.shift(); };
   function close() { finish('closed by client'); }
 
   function tryWebSocket() {
@@ -72,13 +77,22 @@ export function connect(base, opts = {}) {
       const sock = new WebSocket(wsURL);
       const timer = setTimeout(() => { if (!opened) { sock.close(); resolve('failed'); } }, openTimeout);
       current = { name: 'websocket', stop: () => sock.close(1000) };
-      sock.onopen = () => { opened = true; clearTimeout(timer); started('websocket'); };
+      sock.onopen = () => {
+        opened = true; clearTimeout(timer);
+        liveSock = sock;
+        for (const m of outbox) sock.send(JSON.stringify(m)); // the server drops what it has
+        started('websocket');
+      };
       sock.onmessage = (e) => {
-        deliver(JSON.parse(e.data));
+        const m = JSON.parse(e.data);
+        if (m.in !== undefined) { confirmed(m.in); return; }
+        deliver(m);
         sock.send(JSON.stringify({ ack: last }));
       };
       sock.onclose = (e) => {
         clearTimeout(timer);
+        if (liveSock === sock) liveSock = null;
+        if (outbox.length) flush(); // what the socket did not confirm goes by POST
         if (e.code === 1001) return finish(e.reason || 'server closed');
         resolve(opened ? 'dropped' : 'failed');
       };

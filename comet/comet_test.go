@@ -370,6 +370,9 @@ func TestUpgradeToWebSocketAndBack(t *testing.T) {
 	if up, err := s.Receive(ctx); err != nil || up != "up" {
 		t.Fatalf("Receive over WebSocket: %q %v", up, err)
 	}
+	if _, conf, err := c.ReadMessage(ctx, nil); err != nil || string(conf) != `{"in":1}` {
+		t.Fatalf("confirmation of the client's message: %q %v", conf, err)
+	}
 	time.Sleep(50 * time.Millisecond)
 	c.CloseNow()
 	if s.Transport() != "websocket" {

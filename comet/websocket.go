@@ -13,7 +13,9 @@ import (
 )
 
 // clientFrame is what a client sends over WebSocket: an acknowledgement,
-// a message, or both.
+// a message, or both. The server answers each message with {"in": n},
+// the highest client seq delivered, and sends its own messages as
+// {"seq": n, "data": "..."}.
 type clientFrame struct {
 	Ack  *uint64 `json:"ack,omitempty"`
 	Seq  uint64  `json:"seq,omitempty"`
@@ -123,9 +125,20 @@ func (srv *Server) wsRead(ctx context.Context, c *ws.Conn, s *Session) error {
 		}
 		s.lastSeen = time.Now()
 		s.mu.Unlock()
-		if f.Data != nil && !s.deliver([]inMsg{{Seq: f.Seq, Data: *f.Data}}) {
-			c.Close(frame.CloseTryAgainLater, "inbound queue full or out of order")
-			return nil
+		if f.Data != nil {
+			if !s.deliver([]inMsg{{Seq: f.Seq, Data: *f.Data}}) {
+				c.Close(frame.CloseTryAgainLater, "inbound queue full or out of order")
+				return nil
+			}
+			// Tell the client what it can forget: {"in": n} means every
+			// message up to n was handed to the application.
+			s.mu.Lock()
+			in := s.inSeq
+			s.mu.Unlock()
+			ack := strconv.AppendUint([]byte(`{"in":`), in, 10)
+			if err := c.WriteMessage(ctx, ws.Text, append(ack, '}')); err != nil {
+				return err
+			}
 		}
 	}
 }
