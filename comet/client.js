@@ -1,16 +1,16 @@
-// duplex comet client: one session over WebSocket, Server-Sent Events or
-// long polling, with fallback, reconnection with backoff, and resumption
-// by sequence number, so that every message is delivered once and in
+// duplex comet client: one session over WebSocket, Server-Sent Events,
+// XHR streaming or long polling, with fallback, reconnection with backoff
+// and resumption by sequence number, so that every message is delivered once and in
 // order. No dependencies; served by the Go package at {prefix}/client.js.
 //
 //   import { connect } from '/comet/client.js';
 //   const s = connect('/comet', { onmessage: (data) => console.log(data) });
 //   s.send('hello');
 //
-// Options: transports (default ['websocket', 'sse', 'poll']), onmessage,
+// Options: transports (default ['websocket', 'sse', 'stream', 'poll']), onmessage,
 // onopen(transport), onclose(reason), openTimeout (ms, default 3000).
 export function connect(base, opts = {}) {
-  const transports = opts.transports || ['websocket', 'sse', 'poll'];
+  const transports = opts.transports || ['websocket', 'sse', 'stream', 'poll'];
   const openTimeout = opts.openTimeout || 3000;
   let id = null;
   let last = 0;          // highest server seq delivered
@@ -116,6 +116,39 @@ export function connect(base, opts = {}) {
     });
   }
 
+  // XHR streaming: newline-delimited JSON read from a fetch body.
+  async function tryStream() {
+    let stop = false;
+    const ctrl = new AbortController();
+    current = { name: 'stream', stop: () => { stop = true; ctrl.abort(); } };
+    let r;
+    try { r = await fetch(url('stream'), { signal: ctrl.signal }); } catch (e) { return 'failed'; }
+    if (gone(r.status)) { finish('session gone'); return 'gone'; }
+    if (r.status !== 200 || !r.body) return 'failed';
+    started('stream');
+    const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return 'dropped';
+        buf += value;
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i).trim();
+          buf = buf.slice(i + 1);
+          if (!line) continue; // padding and heartbeats
+          const m = JSON.parse(line);
+          if (m.closed !== undefined) { finish(m.closed || 'server closed'); return 'gone'; }
+          deliver(m);
+          scheduleAck();
+        }
+      }
+    } catch (e) {
+      return stop ? 'stopped' : 'dropped';
+    }
+  }
+
   async function tryPoll() {
     let stop = false;
     current = { name: 'poll', stop: () => { stop = true; } };
@@ -147,7 +180,8 @@ export function connect(base, opts = {}) {
     let i = 0;
     while (!closed) {
       const name = transports[Math.min(i, transports.length - 1)];
-      const result = name === 'websocket' ? await tryWebSocket() : name === 'sse' ? await trySSE() : await tryPoll();
+      const attempt = { websocket: tryWebSocket, sse: trySSE, stream: tryStream, poll: tryPoll }[name] || tryPoll;
+      const result = await attempt();
       if (closed || result === 'gone') return;
       if (result === 'failed') i++; // fall back
       await sleep(backoff);

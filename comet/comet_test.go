@@ -387,3 +387,66 @@ func TestUpgradeToWebSocketAndBack(t *testing.T) {
 		t.Fatalf("delivered %v, want %v", got, want)
 	}
 }
+
+// TestStreamingTransports reads XHR streaming (NDJSON) and the forever
+// iframe: padding first, then each message once, in order, with text that
+// tries to end the script element arriving as data, not markup.
+func TestStreamingTransports(t *testing.T) {
+	hostile := "</script><script>alert(1)</script>\u2028<!--"
+	for _, tc := range []struct{ op, contentType string }{
+		{"stream", "application/x-ndjson"},
+		{"iframe", "text/html"},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			h := newHarness(t, Options{Heartbeat: time.Hour})
+			id, s := h.open()
+			ctx := context.Background()
+			s.Send(ctx, "first")
+			s.Send(ctx, hostile)
+			s.Send(ctx, "third")
+			cctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(cctx, "GET", h.ts.URL+"/comet/"+tc.op+"?id="+id+"&ack=1", nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, tc.contentType) {
+				t.Fatalf("content type %q", ct)
+			}
+			br := bufio.NewReader(resp.Body)
+			pad, _ := br.ReadString('\n')
+			if len(pad) < 1024 {
+				t.Fatalf("padding of %d bytes", len(pad))
+			}
+			var got []wireMsg
+			for len(got) < 2 {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(line, "alert(1)</script>") || strings.Contains(line, "\u2028") {
+					t.Fatalf("unescaped message in the stream: %q", line)
+				}
+				if tc.op == "iframe" {
+					if !strings.HasPrefix(line, "<script>parent.duplexComet(") {
+						t.Fatalf("line %q", line)
+					}
+					line = strings.TrimSuffix(strings.TrimPrefix(line, "<script>parent.duplexComet("), ")</script>\n")
+				}
+				var m wireMsg
+				if err := json.Unmarshal([]byte(line), &m); err != nil {
+					t.Fatalf("line %q: %v", line, err)
+				}
+				got = append(got, m)
+			}
+			if got[0].Seq != 2 || got[0].Data != hostile || got[1].Seq != 3 || got[1].Data != "third" {
+				t.Fatalf("got %+v", got)
+			}
+			if s.Transport() != tc.op {
+				t.Fatalf("transport %q", s.Transport())
+			}
+		})
+	}
+}

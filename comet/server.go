@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -137,7 +138,7 @@ func (srv *Server) Shutdown(reason string) {
 }
 
 // ServeHTTP dispatches on the last path element: open, poll, send, sse,
-// ws.
+// stream (XHR streaming), iframe (the forever iframe), ws, client.js.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
@@ -166,7 +167,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		srv.open(w, r)
-	case "poll", "sse", "send", "ws":
+	case "poll", "sse", "stream", "iframe", "send", "ws":
 		want := http.MethodGet
 		if op == "send" {
 			want = http.MethodPost
@@ -182,7 +183,11 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case "poll":
 			srv.poll(w, r, s)
 		case "sse":
-			srv.sse(w, r, s)
+			srv.stream(w, r, s, "sse", sseFormat)
+		case "stream":
+			srv.stream(w, r, s, "stream", ndjsonFormat)
+		case "iframe":
+			srv.stream(w, r, s, "iframe", iframeFormat)
 		case "ws":
 			srv.websocket(w, r, s)
 		default:
@@ -390,22 +395,86 @@ func (srv *Server) send(w http.ResponseWriter, r *http.Request, s *Session) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// sse streams messages after the Last-Event-ID (or ack) as Server-Sent
-// Events, each with its sequence number as id, with comment heartbeats.
-func (srv *Server) sse(w http.ResponseWriter, r *http.Request, s *Session) {
+// streamFormat is how a streaming transport frames what it sends.
+type streamFormat struct {
+	contentType string
+	preamble    string                             // written once, before anything else
+	event       func(b *strings.Builder, m outMsg) // one message
+	heartbeat   string                             // written when idle
+	closing     func(reason string) string         // the last words when the session ends
+}
+
+var (
+	// Server-Sent Events: id on every event, a JSON string as data (one
+	// line whatever the message holds), comment heartbeats.
+	sseFormat = streamFormat{
+		contentType: "text/event-stream; charset=utf-8",
+		preamble:    "retry: 1000\n\n", // how soon EventSource reconnects
+		event: func(b *strings.Builder, m outMsg) {
+			fmt.Fprintf(b, "id: %d\ndata: ", m.seq)
+			enc, _ := json.Marshal(m.data)
+			b.Write(enc)
+			b.WriteString("\n\n")
+		},
+		heartbeat: ": hb\n\n",
+		closing:   func(reason string) string { return "event: close\ndata: " + sseLine(reason) + "\n\n" },
+	}
+	// XHR streaming: newline-delimited JSON objects read from a fetch or
+	// XHR body as they arrive; blank lines are heartbeats. A first line
+	// of 2 KiB of spaces gets the stream past proxies and old browsers
+	// that buffer the start of a response.
+	ndjsonFormat = streamFormat{
+		contentType: "application/x-ndjson; charset=utf-8",
+		preamble:    strings.Repeat(" ", 2048) + "\n",
+		event: func(b *strings.Builder, m outMsg) {
+			enc, _ := json.Marshal(wireMsg{m.seq, m.data})
+			b.Write(enc)
+			b.WriteByte('\n')
+		},
+		heartbeat: "\n",
+		closing: func(reason string) string {
+			enc, _ := json.Marshal(map[string]string{"closed": reason})
+			return string(enc) + "\n"
+		},
+	}
+	// The forever iframe: an HTML document that never ends, each message
+	// a <script> calling parent.duplexComet. encoding/json escapes <, >,
+	// &, U+2028 and U+2029, so no message can end the script element or
+	// the string early. The padding makes old browsers start rendering.
+	iframeFormat = streamFormat{
+		contentType: "text/html; charset=utf-8",
+		preamble:    "<!doctype html><html><body>" + strings.Repeat(" ", 1024) + "\n",
+		event: func(b *strings.Builder, m outMsg) {
+			enc, _ := json.Marshal(wireMsg{m.seq, m.data})
+			b.WriteString("<script>parent.duplexComet(")
+			b.Write(enc)
+			b.WriteString(")</script>\n")
+		},
+		heartbeat: "<!-- hb -->\n",
+		closing: func(reason string) string {
+			enc, _ := json.Marshal(map[string]string{"closed": reason})
+			return "<script>parent.duplexComet(" + string(enc) + ")</script></body></html>\n"
+		},
+	}
+)
+
+// stream sends the messages after the client's acknowledgement (ack, or
+// Last-Event-ID for SSE) as they are queued, in format f, until the
+// client goes, the session ends, or another transport takes it over.
+func (srv *Server) stream(w http.ResponseWriter, r *http.Request, s *Session, name string, f streamFormat) {
 	after, ok := ackParam(r)
 	if !ok {
-		http.Error(w, "bad Last-Event-ID", http.StatusBadRequest)
+		http.Error(w, "bad ack or Last-Event-ID", http.StatusBadRequest)
 		return
 	}
 	rc := http.NewResponseController(w)
 	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Content-Type", f.contentType)
 	h.Set("X-Accel-Buffering", "no") // ask proxies not to buffer the stream
 	w.WriteHeader(http.StatusOK)
 	s.mu.Lock()
 	s.ackLocked(after)
-	s.transport = "sse"
+	s.transport = name
 	s.lastSeen = time.Now()
 	mine := make(chan struct{})
 	if s.poll != nil {
@@ -421,8 +490,7 @@ func (srv *Server) sse(w http.ResponseWriter, r *http.Request, s *Session) {
 		s.lastSeen = time.Now()
 		s.mu.Unlock()
 	}()
-	// retry: tells EventSource how soon to reconnect.
-	fmt.Fprintf(w, "retry: 1000\n\n")
+	io.WriteString(w, f.preamble)
 	rc.Flush()
 	hb := time.NewTicker(srv.opts.Heartbeat)
 	defer hb.Stop()
@@ -434,13 +502,10 @@ func (srv *Server) sse(w http.ResponseWriter, r *http.Request, s *Session) {
 		if len(msgs) > 0 {
 			b.Reset()
 			for _, m := range msgs {
-				appendEvent(&b, m)
+				f.event(&b, m)
 				after = m.seq
 			}
-			if _, err := w.Write([]byte(b.String())); err != nil {
-				return
-			}
-			if rc.Flush() != nil {
+			if _, err := io.WriteString(w, b.String()); err != nil || rc.Flush() != nil {
 				return
 			}
 			continue
@@ -448,29 +513,19 @@ func (srv *Server) sse(w http.ResponseWriter, r *http.Request, s *Session) {
 		select {
 		case <-s.notify:
 		case <-hb.C:
-			if _, err := w.Write([]byte(": hb\n\n")); err != nil || rc.Flush() != nil {
+			if _, err := io.WriteString(w, f.heartbeat); err != nil || rc.Flush() != nil {
 				return
 			}
 		case <-mine:
 			return
 		case <-s.closed:
-			fmt.Fprintf(w, "event: close\ndata: %s\n\n", sseLine(s.reason))
+			io.WriteString(w, f.closing(s.reason))
 			rc.Flush()
 			return
 		case <-r.Context().Done():
 			return
 		}
 	}
-}
-
-// appendEvent writes one event. The data line is the message as a JSON
-// string: one line whatever the message holds, so line breaks (which SSE
-// would normalise) and text that looks like a field survive as sent.
-func appendEvent(b *strings.Builder, m outMsg) {
-	fmt.Fprintf(b, "id: %d\ndata: ", m.seq)
-	enc, _ := json.Marshal(m.data)
-	b.Write(enc)
-	b.WriteString("\n\n")
 }
 
 func sseLine(s string) string {

@@ -15,8 +15,8 @@
 // long polling to WebSocket, or falls back, without losing or repeating a
 // message.
 //
-// Status: XHR streaming, the forever iframe, the browser client and the
-// wire codecs for Engine.IO and SockJS are still to come.
+// Status: the wire codecs for Engine.IO and SockJS, and a hub that
+// encodes a broadcast once per transport, are still to come.
 package comet
 
 import (
@@ -69,7 +69,7 @@ type Session struct {
 func (s *Session) ID() string { return s.id }
 
 // Transport returns the transport that last carried the session: "poll",
-// "sse", "websocket", or "" before the first request.
+// "sse", "stream", "iframe", "websocket", or "" before the first request.
 func (s *Session) Transport() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -46,6 +46,8 @@ func TestCometInChromium(t *testing.T) {
 		{"websocket", "websocket", false, false, "websocket"},
 		{"sse", "sse", false, false, "sse"},
 		{"long polling", "poll", false, false, "poll"},
+		{"xhr streaming", "stream", false, false, "stream"},
+		{"xhr streaming dropped mid-stream", "stream,poll", false, true, "stream"},
 		{"websocket blocked falls back to sse", "websocket,sse,poll", true, false, "sse"},
 		{"websocket dropped mid-stream", "websocket,sse,poll", false, true, "websocket"},
 		{"sse dropped mid-stream", "sse,poll", false, true, "sse"},
