@@ -450,3 +450,41 @@ func TestStreamingTransports(t *testing.T) {
 		})
 	}
 }
+
+func TestHubBroadcastEncodesOnce(t *testing.T) {
+	h := newHarness(t, Options{QueueLen: 2})
+	hub := NewHub()
+	var sessions []*Session
+	for i := 0; i < 3; i++ {
+		_, s := h.open()
+		hub.Join(s, "room")
+		sessions = append(sessions, s)
+	}
+	if q, d := hub.Broadcast("room", "<b>hello</b>"); q != 3 || d != 0 {
+		t.Fatalf("queued %d dropped %d", q, d)
+	}
+	// Every session queued the same encoded bytes: encoded once.
+	first := &sessions[0].out[0].enc[0]
+	for _, s := range sessions[1:] {
+		if &s.out[0].enc[0] != first {
+			t.Fatal("broadcast encoded per session")
+		}
+	}
+	if string(sessions[0].out[0].enc) != `"\u003cb\u003ehello\u003c/b\u003e"` {
+		t.Fatalf("encoding %s", sessions[0].out[0].enc)
+	}
+	// A session that does not acknowledge fills up and is skipped, not
+	// waited for.
+	hub.Broadcast("room", "2")
+	if q, d := hub.Broadcast("room", "3"); q != 0 || d != 3 {
+		t.Fatalf("full queues: queued %d dropped %d", q, d)
+	}
+	sessions[1].Close("bye")
+	deadline := time.Now().Add(time.Second)
+	for hub.Len("room") != 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if hub.Len("room") != 2 {
+		t.Fatalf("closed session still in the group: %d", hub.Len("room"))
+	}
+}

@@ -347,11 +347,27 @@ func (srv *Server) poll(w http.ResponseWriter, r *http.Request, s *Session) {
 }
 
 func writePoll(w http.ResponseWriter, msgs []outMsg, closed bool) {
-	out := make([]wireMsg, len(msgs))
+	b := []byte(`{"messages":[`)
 	for i, m := range msgs {
-		out[i] = wireMsg{m.seq, m.data}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendWire(b, m)
 	}
-	writeJSON(w, map[string]any{"messages": out, "closed": closed})
+	b = append(b, `],"closed":`...)
+	b = strconv.AppendBool(b, closed)
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(append(b, '}', '\n'))
+}
+
+// appendWire appends {"seq":n,"data":...} with the message's prepared
+// encoding.
+func appendWire(b []byte, m outMsg) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, m.seq, 10)
+	b = append(b, `,"data":`...)
+	b = append(b, m.enc...)
+	return append(b, '}')
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -398,10 +414,10 @@ func (srv *Server) send(w http.ResponseWriter, r *http.Request, s *Session) {
 // streamFormat is how a streaming transport frames what it sends.
 type streamFormat struct {
 	contentType string
-	preamble    string                             // written once, before anything else
-	event       func(b *strings.Builder, m outMsg) // one message
-	heartbeat   string                             // written when idle
-	closing     func(reason string) string         // the last words when the session ends
+	preamble    string                          // written once, before anything else
+	event       func(b []byte, m outMsg) []byte // appends one message
+	heartbeat   string                          // written when idle
+	closing     func(reason string) string      // the last words when the session ends
 }
 
 var (
@@ -410,11 +426,12 @@ var (
 	sseFormat = streamFormat{
 		contentType: "text/event-stream; charset=utf-8",
 		preamble:    "retry: 1000\n\n", // how soon EventSource reconnects
-		event: func(b *strings.Builder, m outMsg) {
-			fmt.Fprintf(b, "id: %d\ndata: ", m.seq)
-			enc, _ := json.Marshal(m.data)
-			b.Write(enc)
-			b.WriteString("\n\n")
+		event: func(b []byte, m outMsg) []byte {
+			b = append(b, "id: "...)
+			b = strconv.AppendUint(b, m.seq, 10)
+			b = append(b, "\ndata: "...)
+			b = append(b, m.enc...)
+			return append(b, "\n\n"...)
 		},
 		heartbeat: ": hb\n\n",
 		closing:   func(reason string) string { return "event: close\ndata: " + sseLine(reason) + "\n\n" },
@@ -426,10 +443,8 @@ var (
 	ndjsonFormat = streamFormat{
 		contentType: "application/x-ndjson; charset=utf-8",
 		preamble:    strings.Repeat(" ", 2048) + "\n",
-		event: func(b *strings.Builder, m outMsg) {
-			enc, _ := json.Marshal(wireMsg{m.seq, m.data})
-			b.Write(enc)
-			b.WriteByte('\n')
+		event: func(b []byte, m outMsg) []byte {
+			return append(appendWire(b, m), '\n')
 		},
 		heartbeat: "\n",
 		closing: func(reason string) string {
@@ -444,11 +459,10 @@ var (
 	iframeFormat = streamFormat{
 		contentType: "text/html; charset=utf-8",
 		preamble:    "<!doctype html><html><body>" + strings.Repeat(" ", 1024) + "\n",
-		event: func(b *strings.Builder, m outMsg) {
-			enc, _ := json.Marshal(wireMsg{m.seq, m.data})
-			b.WriteString("<script>parent.duplexComet(")
-			b.Write(enc)
-			b.WriteString(")</script>\n")
+		event: func(b []byte, m outMsg) []byte {
+			b = append(b, "<script>parent.duplexComet("...)
+			b = appendWire(b, m)
+			return append(b, ")</script>\n"...)
 		},
 		heartbeat: "<!-- hb -->\n",
 		closing: func(reason string) string {
@@ -494,18 +508,18 @@ func (srv *Server) stream(w http.ResponseWriter, r *http.Request, s *Session, na
 	rc.Flush()
 	hb := time.NewTicker(srv.opts.Heartbeat)
 	defer hb.Stop()
-	var b strings.Builder
+	var b []byte
 	for {
 		s.mu.Lock()
 		msgs := s.pendingLocked(after)
 		s.mu.Unlock()
 		if len(msgs) > 0 {
-			b.Reset()
+			b = b[:0]
 			for _, m := range msgs {
-				f.event(&b, m)
+				b = f.event(b, m)
 				after = m.seq
 			}
-			if _, err := io.WriteString(w, b.String()); err != nil || rc.Flush() != nil {
+			if _, err := w.Write(b); err != nil || rc.Flush() != nil {
 				return
 			}
 			continue

@@ -23,6 +23,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
@@ -38,10 +39,27 @@ var (
 	ErrSessionClosed = errors.New("comet: session closed")
 )
 
-// outMsg is a queued outbound message.
+// outMsg is a queued outbound message: its data and the data's JSON
+// encoding, made once (and shared by every session a Hub broadcast
+// reaches).
 type outMsg struct {
 	seq  uint64
 	data string
+	enc  []byte
+}
+
+// Prepared is a message encoded once for any number of sessions: a Hub
+// broadcast prepares its message once, and every transport of every
+// session writes the same bytes.
+type Prepared struct {
+	data string
+	enc  []byte // JSON string; <, >, &, U+2028, U+2029 escaped
+}
+
+// Prepare encodes data for SendPrepared.
+func Prepare(data string) *Prepared {
+	enc, _ := json.Marshal(data) // a string always marshals
+	return &Prepared{data: data, enc: enc}
 }
 
 // Session is one client's logical connection, whatever transport carries
@@ -89,25 +107,20 @@ func newID() string {
 // Options.BlockWhenFull is set, in which case it waits for room until ctx
 // ends.
 func (s *Session) Send(ctx context.Context, data string) error {
+	return s.SendPrepared(ctx, Prepare(data))
+}
+
+// SendPrepared is Send for a message prepared once for many sessions.
+func (s *Session) SendPrepared(ctx context.Context, p *Prepared) error {
 	for {
-		s.mu.Lock()
+		if s.trySend(p) {
+			return nil
+		}
 		select {
 		case <-s.closed:
-			s.mu.Unlock()
 			return ErrSessionClosed
 		default:
 		}
-		if len(s.out) < s.srv.opts.QueueLen {
-			s.nextSeq++
-			s.out = append(s.out, outMsg{s.nextSeq, data})
-			s.mu.Unlock()
-			select {
-			case s.notify <- struct{}{}:
-			default:
-			}
-			return nil
-		}
-		s.mu.Unlock()
 		if !s.srv.opts.BlockWhenFull {
 			return ErrQueueFull
 		}

@@ -76,12 +76,7 @@ func (srv *Server) websocket(w http.ResponseWriter, r *http.Request, s *Session)
 		msgs := s.pendingLocked(after)
 		s.mu.Unlock()
 		for _, m := range msgs {
-			buf = append(buf[:0], `{"seq":`...)
-			buf = strconv.AppendUint(buf, m.seq, 10)
-			buf = append(buf, `,"data":`...)
-			enc, _ := json.Marshal(m.data)
-			buf = append(buf, enc...)
-			buf = append(buf, '}')
+			buf = appendWire(buf[:0], m)
 			if err := c.WriteMessage(ctx, ws.Text, buf); err != nil {
 				return
 			}

@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/duplexgo/duplex/comet"
@@ -120,43 +119,27 @@ func serve(args []string) error {
 	return nil
 }
 
-// feed sends a timestamped message to every live comet session.
+// feed broadcasts the server's clock to every live comet session through
+// a Hub, which encodes each tick once for all of them.
 type feed struct {
-	mu       sync.Mutex
-	sessions map[*comet.Session]struct{}
-	done     chan struct{}
-	seq      int
+	hub  *comet.Hub
+	done chan struct{}
 }
 
-func newFeed() *feed {
-	return &feed{sessions: map[*comet.Session]struct{}{}, done: make(chan struct{})}
-}
+func newFeed() *feed { return &feed{hub: comet.NewHub(), done: make(chan struct{})} }
 
-func (f *feed) add(s *comet.Session) {
-	f.mu.Lock()
-	f.sessions[s] = struct{}{}
-	f.mu.Unlock()
-	<-s.Done()
-	f.mu.Lock()
-	delete(f.sessions, s)
-	f.mu.Unlock()
-}
+func (f *feed) add(s *comet.Session) { f.hub.Join(s, "clock") }
 
 func (f *feed) run(every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	for {
+	for n := 1; ; n++ {
 		select {
 		case <-f.done:
 			return
 		case now := <-t.C:
-			f.mu.Lock()
-			f.seq++
-			msg := fmt.Sprintf(`{"n":%d,"t":%d}`, f.seq, now.UnixMilli())
-			for s := range f.sessions {
-				s.Send(context.Background(), msg) // a full queue drops this tick for that session
-			}
-			f.mu.Unlock()
+			// A session whose client stopped acknowledging misses ticks.
+			f.hub.Broadcast("clock", fmt.Sprintf(`{"n":%d,"t":%d}`, n, now.UnixMilli()))
 		}
 	}
 }
