@@ -28,7 +28,7 @@ func newHarness(t *testing.T, opts Options) *harness {
 	mux := http.NewServeMux()
 	mux.Handle("/comet/", h.srv)
 	h.ts = httptest.NewServer(mux)
-	t.Cleanup(func() { h.srv.Shutdown("test over"); h.ts.Close() })
+	t.Cleanup(func() { h.srv.Shutdown(context.Background(), "test over"); h.ts.Close() })
 	return h
 }
 
@@ -285,7 +285,9 @@ func TestShutdownAnswersHeldPoll(t *testing.T) {
 	done := make(chan pollResult, 1)
 	go func() { done <- h.poll(id, 0, "") }()
 	time.Sleep(100 * time.Millisecond)
-	h.srv.Shutdown("going away")
+	if err := h.srv.Shutdown(context.Background(), "going away"); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case r := <-done:
 		if !r.Closed {

@@ -1,6 +1,7 @@
 package comet
 
 import (
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -69,6 +71,7 @@ type Server struct {
 	sessions map[string]*Session
 	gone     map[string]time.Time // closed or expired ids, for 410, until the time given
 	sweeper  *time.Timer
+	active   atomic.Int64 // requests holding a session (polls, streams, sockets)
 }
 
 // NewServer returns a Server with opts.
@@ -123,9 +126,11 @@ func (srv *Server) sweep() {
 	srv.mu.Unlock()
 }
 
-// Shutdown closes every session: held polls answer at once with closed
-// set, streams get a final close event.
-func (srv *Server) Shutdown(reason string) {
+// Shutdown closes every session, telling each client in its transport's
+// terms (a held poll answers with closed set, a stream gets its closing
+// event, a WebSocket a 1001 Close), then waits until those answers have
+// been written or ctx ends.
+func (srv *Server) Shutdown(ctx context.Context, reason string) error {
 	srv.mu.Lock()
 	all := make([]*Session, 0, len(srv.sessions))
 	for _, s := range srv.sessions {
@@ -135,6 +140,14 @@ func (srv *Server) Shutdown(reason string) {
 	for _, s := range all {
 		s.Close(reason)
 	}
+	for srv.active.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // ServeHTTP dispatches on the last path element: open, poll, send, sse,
@@ -179,6 +192,8 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
+		srv.active.Add(1)
+		defer srv.active.Add(-1)
 		switch op {
 		case "poll":
 			srv.poll(w, r, s)

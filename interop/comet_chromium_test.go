@@ -115,7 +115,7 @@ func runCometBrowser(t *testing.T, bin, transports string, blockWS, drop bool, w
 	ts.Listener = tl
 	ts.Start()
 	defer ts.Close()
-	defer srv.Shutdown("test over")
+	defer srv.Shutdown(context.Background(), "test over")
 
 	defer startChromium(t, bin, ts.URL+"/?t="+transports)()
 

@@ -106,10 +106,10 @@ func serve(args []string) error {
 	defer stop()
 	go func() {
 		<-ctx.Done()
-		cs.Shutdown("server shutting down")
-		feed.stop()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		cs.Shutdown(sctx, "server shutting down") // tells comet clients in their terms
+		feed.stop()
 		srv.Shutdown(sctx)
 	}()
 	log.Printf("duplex demo on http://%s/ (WebSocket echo on ws://%s/ws)", *addr, *addr)
