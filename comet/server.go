@@ -316,24 +316,8 @@ func (srv *Server) poll(w http.ResponseWriter, r *http.Request, s *Session) {
 		return
 	}
 	short := r.URL.Query().Get("wait") == "0"
-	mine := make(chan struct{})
-	s.mu.Lock()
-	s.ackLocked(ack)
-	s.lastSeen = time.Now()
-	s.transport = "poll"
-	if s.poll != nil {
-		close(s.poll) // documented: the older of two polls is answered and ends
-	}
-	s.poll = mine
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		if s.poll == mine {
-			s.poll = nil
-		}
-		s.lastSeen = time.Now()
-		s.mu.Unlock()
-	}()
+	mine, detach := s.attach("poll", ack) // the older of two polls is answered and ends
+	defer detach()
 	timer := time.NewTimer(srv.opts.PollTimeout)
 	defer timer.Stop()
 	for {
@@ -501,24 +485,8 @@ func (srv *Server) stream(w http.ResponseWriter, r *http.Request, s *Session, na
 	h.Set("Content-Type", f.contentType)
 	h.Set("X-Accel-Buffering", "no") // ask proxies not to buffer the stream
 	w.WriteHeader(http.StatusOK)
-	s.mu.Lock()
-	s.ackLocked(after)
-	s.transport = name
-	s.lastSeen = time.Now()
-	mine := make(chan struct{})
-	if s.poll != nil {
-		close(s.poll)
-	}
-	s.poll = mine
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		if s.poll == mine {
-			s.poll = nil
-		}
-		s.lastSeen = time.Now()
-		s.mu.Unlock()
-	}()
+	mine, detach := s.attach(name, after)
+	defer detach()
 	io.WriteString(w, f.preamble)
 	rc.Flush()
 	hb := time.NewTicker(srv.opts.Heartbeat)

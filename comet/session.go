@@ -211,3 +211,29 @@ func (s *Session) deliver(msgs []inMsg) bool {
 	}
 	return true
 }
+
+// attach makes the calling request the session's carrier: it applies the
+// client's acknowledgement, ends the request that carried the session so
+// far (the older of two polls is answered and closed), and returns a
+// channel closed when a newer request takes over, and the function to
+// call when the request ends.
+func (s *Session) attach(transport string, ack uint64) (mine chan struct{}, detach func()) {
+	mine = make(chan struct{})
+	s.mu.Lock()
+	s.ackLocked(ack)
+	s.transport = transport
+	s.lastSeen = time.Now()
+	if s.poll != nil {
+		close(s.poll)
+	}
+	s.poll = mine
+	s.mu.Unlock()
+	return mine, func() {
+		s.mu.Lock()
+		if s.poll == mine {
+			s.poll = nil
+		}
+		s.lastSeen = time.Now()
+		s.mu.Unlock()
+	}
+}

@@ -46,24 +46,8 @@ func (srv *Server) websocket(w http.ResponseWriter, r *http.Request, s *Session)
 		return
 	}
 	defer c.CloseNow()
-	s.mu.Lock()
-	s.ackLocked(after)
-	s.transport = "websocket"
-	s.lastSeen = time.Now()
-	mine := make(chan struct{})
-	if s.poll != nil {
-		close(s.poll)
-	}
-	s.poll = mine
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		if s.poll == mine {
-			s.poll = nil
-		}
-		s.lastSeen = time.Now()
-		s.mu.Unlock()
-	}()
+	mine, detach := s.attach("websocket", after)
+	defer detach()
 
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
