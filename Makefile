@@ -1,11 +1,12 @@
 # duplex make targets. `make test` is the command CI runs (through .ci/run).
 GO        ?= go
 FUZZTIME  ?= 30s
-BENCHTIME ?= 1s
+BENCHTIME ?= 500ms
+ROUNDS    ?= 5
 STATICCHECK_VERSION ?= 2025.1.1
 REPORTS   ?= $(CURDIR)/autobahn/reports
 
-.PHONY: test test-short interop-deps bench bench-peers fuzz lint conformance conformance-full demo
+.PHONY: test test-short interop-deps bench bench-quick bench-lib fuzz lint conformance conformance-full demo
 
 ## test: every test, with the race detector: the module, the purego build, and the interop module (Node ws, gorilla, coder, Chromium).
 test: interop-deps
@@ -31,13 +32,17 @@ conformance:
 conformance-full:
 	DUPLEX_AUTOBAHN_FULL=1 DUPLEX_AUTOBAHN_REPORTS=$(REPORTS) $(GO) test -count=1 -timeout 2h -v -run 'Conformance' ./autobahn/suite/
 
-## bench: the library's benchmarks (peers: see bench/).
+## bench: duplex beside its peers, interleaved rounds, medians; writes bench/RESULTS.md (ROUNDS, BENCHTIME).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./mask/ ./frame/ ./internal/... ./ws/
+	cd bench && $(GO) run ./cmd/benchtable -rounds $(ROUNDS) -benchtime $(BENCHTIME) > RESULTS.md && cat RESULTS.md
 
-## bench-peers: duplex beside gorilla, gobwas and klauspost/flate (the bench/ module), one run.
-bench-peers:
-	cd bench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) .
+## bench-quick: the same in about a minute.
+bench-quick:
+	cd bench && $(GO) run ./cmd/benchtable -quick > RESULTS.md && cat RESULTS.md
+
+## bench-lib: the library's own benchmarks (mask, frame, utf8, ws).
+bench-lib:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./mask/ ./frame/ ./internal/... ./ws/
 
 ## fuzz: every fuzz target (the module's and the differential ones in fuzz/) for FUZZTIME each.
 fuzz:
