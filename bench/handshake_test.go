@@ -58,7 +58,7 @@ func BenchmarkUpgradeRaw(b *testing.B) {
 			}
 		}
 	})
-	b.Run("gorilla+net/http", func(b *testing.B) {
+	b.Run("gorilla-nethttp", func(b *testing.B) {
 		up := websocket.Upgrader{}
 		c := &reqConn{}
 		b.ReportAllocs()

@@ -107,6 +107,9 @@ func median(v []float64) float64 {
 	}
 	c := append([]float64(nil), v...)
 	sort.Float64s(c)
+	if len(c)%2 == 0 {
+		return (c[len(c)/2-1] + c[len(c)/2]) / 2
+	}
 	return c[len(c)/2]
 }
 
