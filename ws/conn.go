@@ -955,6 +955,18 @@ func (c *Conn) releaseWriter() {
 // Concurrent calls are serialised; ctx bounds the wait for the connection
 // and the write itself (cancelling it mid-write breaks the connection).
 func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) error {
+	return c.writeMessage(ctx, typ, p, true)
+}
+
+// WriteUncompressed is WriteMessage without permessage-deflate for this
+// message (already compressed data, or a message too small or too
+// random to gain), even when compression was negotiated (RFC 7692 lets a
+// sender choose per message).
+func (c *Conn) WriteUncompressed(ctx context.Context, typ MessageType, p []byte) error {
+	return c.writeMessage(ctx, typ, p, false)
+}
+
+func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte, mayCompress bool) error {
 	if typ != Text && typ != Binary {
 		return ErrMessageType
 	}
@@ -969,7 +981,7 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	}
 	done := c.watch(ctx, false)
 	var err error
-	if c.deflate != nil && c.deflate.shouldCompress(len(p)) {
+	if mayCompress && c.deflate != nil && c.deflate.shouldCompress(len(p)) {
 		err = c.writeCompressedLocked(typ, p)
 	} else {
 		err = c.writeFrameLocked(frame.Opcode(typ), true, 0, p)

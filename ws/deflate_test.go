@@ -219,3 +219,23 @@ func TestCompressedWireLimit(t *testing.T) {
 		t.Fatalf("got %v, want ErrMessageTooBig", err)
 	}
 }
+
+// TestWriteUncompressed: with deflate negotiated, WriteUncompressed sends
+// the message without RSV1 and WriteMessage with it.
+func TestWriteUncompressed(t *testing.T) {
+	server, client := pipePair(t, Options{Compression: &CompressionOptions{}})
+	ctx := context.Background()
+	msg := bytes.Repeat([]byte("compressible "), 100)
+	client.WriteUncompressed(ctx, Binary, msg)
+	client.WriteMessage(ctx, Binary, msg)
+	for i, wantRSV1 := range []bool{false, true} {
+		f, r, err := server.NextFrame(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.RSV&frame.RSV1 != 0; got != wantRSV1 {
+			t.Fatalf("message %d: RSV1 %v, want %v", i, got, wantRSV1)
+		}
+		io.Copy(io.Discard, r)
+	}
+}
