@@ -1,6 +1,6 @@
 // Package bench measures duplex beside its Go peers in one run. It is its
 // own module, so the peers never enter duplex's dependency graph. Run it
-// with `make bench-peers` (or go test -bench . in this folder).
+// with `make bench` (tabulated by cmd/benchtable) or go test -bench . here.
 package bench
 
 import (
