@@ -986,6 +986,13 @@ func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte, mayC
 	} else {
 		err = c.writeFrameLocked(frame.Opcode(typ), true, 0, p)
 	}
+	return c.endWriteLocked(done, err)
+}
+
+// endWriteLocked ends a write watched by ctx: an error caused by the
+// context becomes its error, and the write deadline is re-armed on the
+// next write (the watch may have moved it). The caller holds writeMu.
+func (c *Conn) endWriteLocked(done func() error, err error) error {
 	if done != nil {
 		if cerr := done(); cerr != nil && err != nil {
 			err = cerr

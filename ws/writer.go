@@ -119,13 +119,7 @@ func (w *messageWriter) sendFrame(fin bool, payload []byte) error {
 		return w.err
 	}
 	done := c.watch(w.ctx, false)
-	err := c.writeFrameLocked(op, fin, rsv, payload)
-	if done != nil {
-		if cerr := done(); cerr != nil && err != nil {
-			err = cerr
-		}
-		c.armedAt = 0
-	}
+	err := c.endWriteLocked(done, c.writeFrameLocked(op, fin, rsv, payload))
 	w.started = true
 	if err != nil {
 		w.err = err
