@@ -401,13 +401,7 @@ func addUTF8Cases(add func(id, desc string, run func(p *peer)) *Case) {
 	oneOctet := func(id, desc, s string) {
 		add(id, desc, func(p *peer) {
 			p.setExpect(echoed(msgText(s)))
-			for i := 0; i < len(s); i++ {
-				op := frame.OpContinuation
-				if i == 0 {
-					op = frame.OpText
-				}
-				p.sendFrame(op, []byte{s[i]}, frameOpts{fin: i == len(s)-1})
-			}
+			p.sendTextOctetwise(s)
 			p.killAfter(2 * time.Second)
 		})
 	}
@@ -421,13 +415,7 @@ func addUTF8Cases(add func(id, desc string, run func(p *peer)) *Case) {
 	})
 	add("6.3.2", "Send invalid UTF-8 text message in fragments of 1 octet.", func(p *peer) {
 		p.setExpect(failsWith(badPayload))
-		for i := 0; i < len(invalid); i++ {
-			op := frame.OpContinuation
-			if i == 0 {
-				op = frame.OpText
-			}
-			p.sendFrame(op, []byte{invalid[i]}, frameOpts{fin: i == len(invalid)-1})
-		}
+		p.sendTextOctetwise(invalid)
 		p.killAfter(2 * time.Second)
 	})
 	failFast := func(id, desc string, parts [3]string, chops bool) {
@@ -500,6 +488,17 @@ func addUTF8Cases(add func(id, desc string, run func(p *peer)) *Case) {
 				p.killAfter(2 * time.Second)
 			})
 		}
+	}
+}
+
+// sendTextOctetwise sends s as a text message in frames of one byte each.
+func (p *peer) sendTextOctetwise(s string) {
+	for i := 0; i < len(s); i++ {
+		op := frame.OpContinuation
+		if i == 0 {
+			op = frame.OpText
+		}
+		p.sendFrame(op, []byte{s[i]}, frameOpts{fin: i == len(s)-1})
 	}
 }
 
