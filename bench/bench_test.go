@@ -103,10 +103,24 @@ func clientFrames(size, n int) []byte {
 
 const handshakeReq = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 
-// hijackWriter is an http.ResponseWriter that hijacks to a given conn.
+// hijackWriter is an http.ResponseWriter that hijacks to a given conn,
+// handing on the reader the request was read through (nil: a new one).
 type hijackWriter struct {
 	conn net.Conn
+	br   *bufio.Reader
 	h    http.Header
+}
+
+// gorillaUpgrade reads a handshake request from c and upgrades it with
+// gorilla, as net/http would, keeping any bytes read past the request.
+func gorillaUpgrade(c net.Conn) (*websocket.Conn, error) {
+	br := bufio.NewReader(c)
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return nil, err
+	}
+	up := websocket.Upgrader{}
+	return up.Upgrade(&hijackWriter{conn: c, br: br}, req, nil)
 }
 
 func (w *hijackWriter) Header() http.Header {
@@ -118,7 +132,11 @@ func (w *hijackWriter) Header() http.Header {
 func (w *hijackWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (w *hijackWriter) WriteHeader(int)             {}
 func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return w.conn, bufio.NewReadWriter(bufio.NewReader(w.conn), bufio.NewWriter(w.conn)), nil
+	br := w.br
+	if br == nil {
+		br = bufio.NewReader(w.conn)
+	}
+	return w.conn, bufio.NewReadWriter(br, bufio.NewWriter(w.conn)), nil
 }
 
 func upgradeRequest() *http.Request {
@@ -283,13 +301,7 @@ func BenchmarkEchoPingPong(b *testing.B) {
 			}
 		}, true},
 		{"gorilla", func(c net.Conn) {
-			br := bufio.NewReader(c)
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			up := websocket.Upgrader{}
-			wc, err := up.Upgrade(&hijackWriter{conn: c}, req, nil)
+			wc, err := gorillaUpgrade(c)
 			if err != nil {
 				return
 			}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	gobwas "github.com/gobwas/ws"
-	"github.com/gorilla/websocket"
 
 	"github.com/duplexgo/duplex/ws"
 )
@@ -41,12 +40,7 @@ func BenchmarkIdleMemory(b *testing.B) {
 			wc.ReadMessage(context.Background(), nil)
 		}},
 		{"gorilla", true, func(c net.Conn) {
-			req, err := http.ReadRequest(bufio.NewReader(c))
-			if err != nil {
-				return
-			}
-			up := websocket.Upgrader{}
-			wc, err := up.Upgrade(&hijackWriter{conn: c}, req, nil)
+			wc, err := gorillaUpgrade(c)
 			if err != nil {
 				return
 			}
