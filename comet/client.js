@@ -7,8 +7,11 @@
 //   const s = connect('/comet', { onmessage: (data) => console.log(data) });
 //   s.send('hello');
 //
-// Options: transports (default ['websocket', 'sse', 'stream', 'poll']), onmessage,
-// onopen(transport), onclose(reason), openTimeout (ms, default 3000).
+// Options: transports (default ['websocket', 'sse', 'stream', 'poll']),
+// onmessage(data, event), onopen(transport), onclose(reason), openTimeout
+// (ms, default 3000). data is a string, or a Uint8Array for a binary message;
+// event is the message's event name, if it has one. send(data, event) takes
+// a string, an ArrayBuffer or a typed array.
 export function connect(base, opts = {}) {
   const transports = opts.transports || ['websocket', 'sse', 'stream', 'poll'];
   const openTimeout = opts.openTimeout || 3000;
@@ -25,7 +28,8 @@ export function connect(base, opts = {}) {
   const deliver = (m) => {
     if (m.seq !== last + 1) return; // a resend of something already delivered
     last = m.seq;
-    if (opts.onmessage) opts.onmessage(m.data);
+    const data = m.binary ? Uint8Array.from(atob(m.data), (c) => c.charCodeAt(0)) : m.data;
+    if (opts.onmessage) opts.onmessage(data, m.event);
   };
   const url = (op, extra = '') => `${base}/${op}?id=${id}&ack=${last}${extra}`;
   const finish = (reason) => {
@@ -59,8 +63,18 @@ export function connect(base, opts = {}) {
   }
 
   let liveSock = null; // the open WebSocket, if the session runs on one
-  function send(data) {
-    const m = { seq: ++outSeq, data: String(data) };
+  function send(data, event) {
+    const m = { seq: ++outSeq };
+    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      let bin = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+      m.data = btoa(bin);
+      m.binary = true;
+    } else {
+      m.data = String(data);
+    }
+    if (event) m.event = String(event);
     outbox.push(m);
     if (liveSock) liveSock.send(JSON.stringify(m)); // kept in outbox until {"in"} covers it
     else if (outbox.length === 1) flush();
@@ -106,7 +120,7 @@ export function connect(base, opts = {}) {
       const timer = setTimeout(() => { if (!opened) { es.close(); resolve('failed'); } }, openTimeout);
       current = { name: 'sse', stop: () => es.close() };
       es.onopen = () => { opened = true; clearTimeout(timer); started('sse'); };
-      es.onmessage = (e) => { deliver({ seq: Number(e.lastEventId), data: JSON.parse(e.data) }); scheduleAck(); };
+      es.onmessage = (e) => { deliver(Object.assign(JSON.parse(e.data), { seq: Number(e.lastEventId) })); scheduleAck(); };
       es.addEventListener('close', (e) => { es.close(); finish(e.data || 'server closed'); });
       es.onerror = () => {
         // EventSource reconnects by itself, resuming with Last-Event-ID;

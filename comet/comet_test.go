@@ -61,6 +61,14 @@ func (h *harness) open() (string, *Session) {
 	return r.ID, <-h.got
 }
 
+// wireMsg is a server message of the duplex dialect as a client decodes it.
+type wireMsg struct {
+	Seq    uint64 `json:"seq"`
+	Data   string `json:"data"`
+	Binary bool   `json:"binary"`
+	Event  string `json:"event"`
+}
+
 type pollResult struct {
 	Messages []wireMsg
 	Closed   bool
@@ -175,14 +183,14 @@ func TestClientToServer(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, want := range []string{"hello", "world"} {
-		if got, err := s.Receive(ctx); err != nil || got != want {
-			t.Fatalf("Receive = %q, %v; want %q", got, err, want)
+		if got, err := s.Receive(ctx); err != nil || got != (Message{Data: want}) {
+			t.Fatalf("Receive = %+v, %v; want %q", got, err, want)
 		}
 	}
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	if got, err := s.Receive(short); err == nil {
-		t.Fatalf("a duplicate was delivered: %q", got)
+		t.Fatalf("a duplicate was delivered: %+v", got)
 	}
 }
 
@@ -216,9 +224,9 @@ func TestSSEResume(t *testing.T) {
 			case strings.HasPrefix(line, "id: "):
 				id = line[4:]
 			case strings.HasPrefix(line, "data: "):
-				var d string
+				var d wireMsg
 				json.Unmarshal([]byte(line[6:]), &d)
-				events = append(events, id+"="+d)
+				events = append(events, id+"="+d.Data)
 			}
 		}
 		return events
@@ -369,8 +377,8 @@ func TestUpgradeToWebSocketAndBack(t *testing.T) {
 	}
 	// Acknowledge w2 only, send a message up, then lose the socket.
 	c.WriteMessage(ctx, ws.Text, []byte(`{"ack":2,"seq":1,"data":"up"}`))
-	if up, err := s.Receive(ctx); err != nil || up != "up" {
-		t.Fatalf("Receive over WebSocket: %q %v", up, err)
+	if up, err := s.Receive(ctx); err != nil || up.Data != "up" {
+		t.Fatalf("Receive over WebSocket: %+v %v", up, err)
 	}
 	if _, conf, err := c.ReadMessage(ctx, nil); err != nil || string(conf) != `{"in":1}` {
 		t.Fatalf("confirmation of the client's message: %q %v", conf, err)
@@ -466,14 +474,14 @@ func TestHubBroadcastEncodesOnce(t *testing.T) {
 		t.Fatalf("queued %d dropped %d", q, d)
 	}
 	// Every session queued the same encoded bytes: encoded once.
-	first := &sessions[0].out[0].enc[0]
+	first := sessions[0].out[0].p
 	for _, s := range sessions[1:] {
-		if &s.out[0].enc[0] != first {
+		if s.out[0].p != first {
 			t.Fatal("broadcast encoded per session")
 		}
 	}
-	if string(sessions[0].out[0].enc) != `"\u003cb\u003ehello\u003c/b\u003e"` {
-		t.Fatalf("encoding %s", sessions[0].out[0].enc)
+	if string(first.native) != `,"data":"\u003cb\u003ehello\u003c/b\u003e"` {
+		t.Fatalf("encoding %s", first.native)
 	}
 	// A session that does not acknowledge fills up and is skipped, not
 	// waited for.

@@ -1,11 +1,13 @@
 package comet
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzRequests sends arbitrary bodies, acks and ids to send and poll: the
@@ -38,6 +40,61 @@ func FuzzRequests(f *testing.F) {
 		case http.StatusOK, http.StatusBadRequest, http.StatusNotFound:
 		default:
 			t.Fatalf("poll answered %d", w.Code)
+		}
+	})
+}
+
+// FuzzEngineIOPayload posts arbitrary polling payloads to an Engine.IO and
+// a Socket.IO session: the answer is "ok", 400 (the session then ends) or
+// 413, never a panic or a hang, and what the next poll returns is a
+// well-formed payload.
+func FuzzEngineIOPayload(f *testing.F) {
+	f.Add("4hello\x1ebAQID\x1e3", false)
+	f.Add("40\x1e42[\"message\",\"hi\"]\x1e427[\"chat\",1]", true)
+	f.Add("40\x1e451-[\"message\",{\"_placeholder\":true,\"num\":0}]\x1ebAQ==", true)
+	f.Add("40/admin,{}\x1e41", true)
+	f.Add("452-[\"x\"]\x1eb\x1e1", true)
+	f.Add("b!!\x1e9\x1e", false)
+	drain := func(s *Session) {
+		for {
+			if _, err := s.Receive(context.Background()); err != nil {
+				return
+			}
+		}
+	}
+	srv := NewServer(Options{MaxBodyBytes: 4096, PollTimeout: time.Millisecond, InboundLen: 4}, drain)
+	handlers := map[bool]http.Handler{false: srv.EngineIO(EngineIOOptions{}), true: srv.EngineIO(EngineIOOptions{SocketIO: true})}
+	f.Fuzz(func(t *testing.T, body string, socketIO bool) {
+		h := handlers[socketIO]
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/e/?EIO=4&transport=polling", nil))
+		sid := strings.Split(strings.Split(w.Body.String(), `"sid":"`)[1], `"`)[0]
+		s, _ := srv.find(sid)
+		defer s.Close("done")
+		q := "/e/?EIO=4&transport=polling&sid=" + sid
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", q, strings.NewReader(body)))
+		switch {
+		case w.Code == http.StatusOK && w.Body.String() == "ok":
+		case w.Code == http.StatusBadRequest:
+			select {
+			case <-s.Done():
+			case <-time.After(time.Second):
+				t.Fatal("400 but the session is still open")
+			}
+		case w.Code == http.StatusRequestEntityTooLarge:
+		default:
+			t.Fatalf("POST answered %d %q", w.Code, w.Body.String())
+		}
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", q, nil))
+		if w.Code != http.StatusOK {
+			return // the session ended
+		}
+		for _, p := range strings.Split(w.Body.String(), "\x1e") {
+			if p == "" || !strings.ContainsRune("123456b", rune(p[0])) {
+				t.Fatalf("poll returned a malformed payload %q", w.Body.String())
+			}
 		}
 	})
 }

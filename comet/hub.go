@@ -58,7 +58,12 @@ func (h *Hub) Len(group string) int {
 // this message and is counted in dropped (its client is not acknowledging;
 // the application may close it).
 func (h *Hub) Broadcast(group, data string) (queued, dropped int) {
-	p := Prepare(data)
+	return h.BroadcastPrepared(group, Prepare(data))
+}
+
+// BroadcastPrepared is Broadcast for any prepared message. A session whose
+// dialect cannot carry it (an event to plain Engine.IO) counts as dropped.
+func (h *Hub) BroadcastPrepared(group string, p *Prepared) (queued, dropped int) {
 	h.mu.RLock()
 	members := make([]*Session, 0, len(h.groups[group]))
 	for s := range h.groups[group] {
@@ -77,6 +82,9 @@ func (h *Hub) Broadcast(group, data string) (queued, dropped int) {
 
 // trySend queues p without waiting.
 func (s *Session) trySend(p *Prepared) bool {
+	if s.canCarry(p) != nil {
+		return false
+	}
 	s.mu.Lock()
 	select {
 	case <-s.closed:
@@ -89,7 +97,7 @@ func (s *Session) trySend(p *Prepared) bool {
 		return false
 	}
 	s.nextSeq++
-	s.out = append(s.out, outMsg{s.nextSeq, p.data, p.enc})
+	s.out = append(s.out, outMsg{s.nextSeq, p})
 	s.mu.Unlock()
 	select {
 	case s.notify <- struct{}{}:

@@ -3,6 +3,7 @@ package comet
 import (
 	"context"
 	_ "embed"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/duplexgo/duplex/frame"
+	"github.com/duplexgo/duplex/ws"
 )
 
 // clientJS is the browser client, served at {prefix}/client.js.
@@ -22,7 +26,11 @@ var clientJS []byte
 
 // Options configure a Server. Zero fields take the defaults.
 type Options struct {
-	MaxSessions    int           // live sessions; more get 503 + Retry-After (default 10,000)
+	// MaxSessions bounds live sessions and plain WebSocket connections
+	// (WebSocketHandler) together; beyond it an HTTP request gets 503 with
+	// Retry-After and a WebSocket is closed with 1013 Try Again Later
+	// (default 10,000).
+	MaxSessions    int
 	QueueLen       int           // unacknowledged outbound messages per session (default 256)
 	InboundLen     int           // client messages waiting for Receive (default 256)
 	BlockWhenFull  bool          // Send waits for room instead of failing with ErrQueueFull
@@ -71,12 +79,18 @@ type Server struct {
 	sessions map[string]*Session
 	gone     map[string]time.Time // closed or expired ids, for 410, until the time given
 	sweeper  *time.Timer
-	active   atomic.Int64 // requests holding a session (polls, streams, sockets)
+	closing  bool                            // Shutdown has begun
+	reason   string                          // Shutdown's reason
+	sockets  map[*ws.Conn]context.CancelFunc // plain WebSockets of WebSocketHandler
+	active   atomic.Int64                    // requests holding a session (polls, streams, sockets)
 }
 
 // NewServer returns a Server with opts.
 func NewServer(opts Options, onSession func(*Session)) *Server {
-	return &Server{opts: opts.withDefaults(), OnSession: onSession, sessions: map[string]*Session{}, gone: map[string]time.Time{}}
+	return &Server{
+		opts: opts.withDefaults(), OnSession: onSession, sessions: map[string]*Session{},
+		gone: map[string]time.Time{}, sockets: map[*ws.Conn]context.CancelFunc{},
+	}
 }
 
 // Len returns the number of live sessions.
@@ -84,6 +98,29 @@ func (srv *Server) Len() int {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	return len(srv.sessions)
+}
+
+// Stats counts what a Server holds.
+type Stats struct {
+	Sessions    int            // live sessions, every dialect
+	WebSockets  int            // plain WebSocket connections (WebSocketHandler)
+	ByTransport map[string]int // sessions by the transport that last carried them ("" before the first)
+}
+
+// Stats returns the Server's counts: its sessions by transport and its
+// plain WebSocket connections, the registry MaxSessions limits.
+func (srv *Server) Stats() Stats {
+	srv.mu.Lock()
+	all := make([]*Session, 0, len(srv.sessions))
+	for _, s := range srv.sessions {
+		all = append(all, s)
+	}
+	st := Stats{Sessions: len(all), WebSockets: len(srv.sockets), ByTransport: map[string]int{}}
+	srv.mu.Unlock()
+	for _, s := range all {
+		st.ByTransport[s.Transport()]++
+	}
+	return st
 }
 
 func (srv *Server) remove(s *Session) {
@@ -126,15 +163,21 @@ func (srv *Server) sweep() {
 	srv.mu.Unlock()
 }
 
-// Shutdown closes every session, telling each client in its transport's
-// terms (a held poll answers with closed set, a stream gets its closing
-// event, a WebSocket a 1001 Close), then waits until those answers have
-// been written or ctx ends.
+// Shutdown closes every session and plain WebSocket, telling each client
+// in its transport's terms (a held poll answers with closed set, a stream
+// gets its closing event, a WebSocket a 1001 Close), then waits until
+// those answers have been written and the handlers of WebSocketHandler
+// have returned, or ctx ends. Later sessions and sockets are refused.
 func (srv *Server) Shutdown(ctx context.Context, reason string) error {
 	srv.mu.Lock()
+	srv.closing, srv.reason = true, reason
 	all := make([]*Session, 0, len(srv.sessions))
 	for _, s := range srv.sessions {
 		all = append(all, s)
+	}
+	for c, cancel := range srv.sockets {
+		cancel()
+		go c.Close(frame.CloseGoingAway, reason)
 	}
 	srv.mu.Unlock()
 	for _, s := range all {
@@ -153,23 +196,10 @@ func (srv *Server) Shutdown(ctx context.Context, reason string) error {
 // ServeHTTP dispatches on the last path element: open, poll, send, sse,
 // stream (XHR streaming), iframe (the forever iframe), ws, client.js.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	origin := r.Header.Get("Origin")
-	if origin != "" && srv.allowedCORS(origin) {
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Vary", "Origin")
-		if r.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "GET, POST")
-			h.Set("Access-Control-Allow-Headers", "Content-Type, Last-Event-ID")
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-	} else if origin != "" && !sameOrigin(origin, r.Host) {
-		http.Error(w, "cross-origin request not allowed", http.StatusForbidden)
+	if !srv.checkOrigin(w, r) {
 		return
 	}
+	h := w.Header()
 	op := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 	switch op {
 	case "client.js":
@@ -213,6 +243,32 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// checkOrigin sets the headers every answer carries and applies the
+// origin policy: same-origin requests pass, cross-origin ones only from
+// Options.AllowOrigins (CORS, preflights answered here), others get 403.
+// It reports whether the request should be served.
+func (srv *Server) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	origin := r.Header.Get("Origin")
+	if origin != "" && srv.allowedCORS(origin) {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+		h.Set("Vary", "Origin")
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET, POST")
+			h.Set("Access-Control-Allow-Headers", "Content-Type, Last-Event-ID")
+			w.WriteHeader(http.StatusNoContent)
+			return false
+		}
+	} else if origin != "" && !sameOrigin(origin, r.Host) {
+		http.Error(w, "cross-origin request not allowed", http.StatusForbidden)
+		return false
+	}
+	return true
+}
+
 func method(w http.ResponseWriter, r *http.Request, want string) bool {
 	if r.Method != want {
 		w.Header().Set("Allow", want)
@@ -237,39 +293,65 @@ func sameOrigin(origin, host string) bool {
 }
 
 func (srv *Server) open(w http.ResponseWriter, r *http.Request) {
-	srv.mu.Lock()
-	if len(srv.sessions) >= srv.opts.MaxSessions {
-		srv.mu.Unlock()
-		w.Header().Set("Retry-After", "5")
-		http.Error(w, "too many sessions", http.StatusServiceUnavailable)
+	s, err := srv.newSession(r, nil)
+	if err != nil {
+		tooMany(w)
 		return
 	}
+	writeJSON(w, map[string]any{"id": s.id, "pollTimeoutMs": srv.opts.PollTimeout.Milliseconds()})
+}
+
+// errTooMany is newSession's answer at Options.MaxSessions.
+var errTooMany = errors.New("comet: too many sessions")
+
+func tooMany(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "5")
+	http.Error(w, "too many sessions", http.StatusServiceUnavailable)
+}
+
+// newSession registers a session for the client of r, speaking the duplex
+// dialect (d nil) or Engine.IO (d set), and starts OnSession.
+func (srv *Server) newSession(r *http.Request, d *eioSession) (*Session, error) {
 	s := &Session{
-		id: newID(), origin: r.Header.Get("Origin"), srv: srv, lastSeen: time.Now(),
-		notify: make(chan struct{}, 1), in: make(chan string, srv.opts.InboundLen), closed: make(chan struct{}),
+		id: newID(), origin: r.Header.Get("Origin"), srv: srv, lastSeen: time.Now(), dialect: d,
+		notify: make(chan struct{}, 1), in: make(chan Message, srv.opts.InboundLen), closed: make(chan struct{}),
+	}
+	srv.mu.Lock()
+	if srv.closing || len(srv.sessions)+len(srv.sockets) >= srv.opts.MaxSessions {
+		srv.mu.Unlock()
+		return nil, errTooMany
 	}
 	srv.sessions[s.id] = s
 	if srv.sweeper == nil {
 		srv.sweeper = time.AfterFunc(srv.opts.SessionTimeout/4, srv.sweep)
 	}
 	srv.mu.Unlock()
+	if d != nil {
+		d.start(s)
+	}
 	if srv.OnSession != nil {
 		go srv.OnSession(s)
 	}
-	writeJSON(w, map[string]any{"id": s.id, "pollTimeoutMs": srv.opts.PollTimeout.Milliseconds()})
+	return s, nil
+}
+
+// find returns the live session with id, or reports whether the id
+// belonged to one that has ended.
+func (srv *Server) find(id string) (s *Session, gone bool) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	s = srv.sessions[id]
+	_, gone = srv.gone[id]
+	return s, gone
 }
 
 // lookup finds the session of a request: 404 for an id never seen, 410
 // for one closed or expired, 403 when the Origin differs from the one
 // that opened it.
 func (srv *Server) lookup(w http.ResponseWriter, r *http.Request) (*Session, bool) {
-	id := r.URL.Query().Get("id")
-	srv.mu.Lock()
-	s, ok := srv.sessions[id]
-	_, gone := srv.gone[id]
-	srv.mu.Unlock()
+	s, gone := srv.find(r.URL.Query().Get("id"))
 	switch {
-	case ok:
+	case s != nil:
 	case gone:
 		http.Error(w, "session closed or expired", http.StatusGone)
 		return nil, false
@@ -277,11 +359,18 @@ func (srv *Server) lookup(w http.ResponseWriter, r *http.Request) (*Session, boo
 		http.Error(w, "unknown session", http.StatusNotFound)
 		return nil, false
 	}
-	if o := r.Header.Get("Origin"); o != "" && o != s.origin {
+	if !s.sameOrigin(r) {
 		http.Error(w, "session belongs to another origin", http.StatusForbidden)
 		return nil, false
 	}
 	return s, true
+}
+
+// sameOrigin reports whether r may use the session: its Origin, when it
+// sends one, is the one that opened the session.
+func (s *Session) sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	return o == "" || o == s.origin
 }
 
 // ackParam reads the client's acknowledgement: everything up to and
@@ -298,12 +387,39 @@ func ackParam(r *http.Request) (uint64, bool) {
 	return n, err == nil
 }
 
-type wireMsg struct {
-	Seq  uint64 `json:"seq"`
-	Data string `json:"data"`
+// inMsg is a client message of the duplex dialect, decoded from
+// {"seq": n, "data": "…"} with "binary": true (data in base64) and
+// "event": "name" optional.
+type inMsg struct {
+	Seq uint64
+	Message
 }
 
-type inMsg = wireMsg
+// UnmarshalJSON decodes one client message, checking that binary data is
+// base64.
+func (m *inMsg) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Seq    uint64  `json:"seq"`
+		Data   *string `json:"data"`
+		Binary bool    `json:"binary"`
+		Event  string  `json:"event"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if w.Data == nil {
+		return errors.New("comet: message without data")
+	}
+	*m = inMsg{Seq: w.Seq, Message: Message{Data: *w.Data, Binary: w.Binary, Event: w.Event}}
+	if w.Binary {
+		raw, err := base64.StdEncoding.DecodeString(*w.Data)
+		if err != nil {
+			return err
+		}
+		m.Data = string(raw)
+	}
+	return nil
+}
 
 // poll answers at once when messages after ack are queued (all of them,
 // batched), and otherwise holds the request until one is, the poll times
@@ -359,13 +475,12 @@ func writePoll(w http.ResponseWriter, msgs []outMsg, closed bool) {
 	w.Write(append(b, '}', '\n'))
 }
 
-// appendWire appends {"seq":n,"data":...} with the message's prepared
+// appendWire appends {"seq":n,"data":…} with the message's prepared
 // encoding.
 func appendWire(b []byte, m outMsg) []byte {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, m.seq, 10)
-	b = append(b, `,"data":`...)
-	b = append(b, m.enc...)
+	b = append(b, m.p.native...)
 	return append(b, '}')
 }
 
@@ -420,17 +535,18 @@ type streamFormat struct {
 }
 
 var (
-	// Server-Sent Events: id on every event, a JSON string as data (one
-	// line whatever the message holds), comment heartbeats.
+	// Server-Sent Events: id on every event (the seq), the message as a
+	// JSON object without its seq as data (one line whatever the message
+	// holds), comment heartbeats.
 	sseFormat = streamFormat{
 		contentType: "text/event-stream; charset=utf-8",
 		preamble:    "retry: 1000\n\n", // how soon EventSource reconnects
 		event: func(b []byte, m outMsg) []byte {
 			b = append(b, "id: "...)
 			b = strconv.AppendUint(b, m.seq, 10)
-			b = append(b, "\ndata: "...)
-			b = append(b, m.enc...)
-			return append(b, "\n\n"...)
+			b = append(b, "\ndata: {"...)
+			b = append(b, m.p.native[1:]...)
+			return append(b, "}\n\n"...)
 		},
 		heartbeat: ": hb\n\n",
 		closing:   func(reason string) string { return "event: close\ndata: " + sseLine(reason) + "\n\n" },

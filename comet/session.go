@@ -1,27 +1,34 @@
 // Package comet pushes messages to web clients over plain HTTP, the way
 // servers did before WebSocket and still must where WebSocket is blocked:
-// long polling, short polling and Server-Sent Events, behind one session
-// API with sequence numbers and acknowledgements, so that a message is
-// delivered exactly once and in order across broken polls and dropped
-// streams.
+// long polling, short polling, Server-Sent Events, XHR streaming and the
+// forever iframe, and over WebSocket too, behind one session API with
+// sequence numbers and acknowledgements, so that a message is delivered
+// exactly once and in order across broken polls, dropped streams and
+// changes of transport.
 //
-// A Server is an http.Handler mounted at a path prefix. A client opens a
-// session (POST {prefix}/open), then receives with GET {prefix}/poll or
-// GET {prefix}/sse and sends with POST {prefix}/send. The application sees
-// each session as a *Session with Send and Receive.
+// A Server is the session layer: a registry of sessions (and of plain
+// WebSocket connections, WebSocketHandler) with one limit, idle expiry,
+// and a Shutdown that tells every client in its transport's terms. Its
+// sessions speak one of two wire dialects:
 //
-// The same session can be carried by WebSocket (GET {prefix}/ws), with the
-// same sequence numbers and acknowledgements, so a client upgrades from
-// long polling to WebSocket, or falls back, without losing or repeating a
-// message.
+//   - duplex's own, served by the Server itself as an http.Handler under a
+//     path prefix: a client opens a session (POST {prefix}/open), receives
+//     with GET {prefix}/poll, /sse, /stream, /iframe or /ws, and sends with
+//     POST {prefix}/send. The browser client at {prefix}/client.js picks
+//     the best transport and falls back. This dialect acknowledges every
+//     message, so nothing is lost when a connection breaks.
+//   - Engine.IO v4, and Socket.IO v5 on top of it, served by the handler
+//     EngineIO returns, for engine.io-client and socket.io-client.
 //
-// Status: the wire codecs for Engine.IO and SockJS, and a hub that
-// encodes a broadcast once per transport, are still to come.
+// The application sees each session as a *Session with Send and Receive,
+// whatever its dialect and transport. A Hub sends to groups of sessions,
+// encoding a message once per dialect rather than once per client.
 package comet
 
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -37,29 +44,62 @@ var (
 	// ErrSessionClosed is returned by Send and Receive on a closed or
 	// expired session.
 	ErrSessionClosed = errors.New("comet: session closed")
+	// ErrEventUnsupported is returned by SendMessage when a message names
+	// an event and the session's dialect (plain Engine.IO) has none.
+	ErrEventUnsupported = errors.New("comet: the session's dialect has no events")
 )
 
-// outMsg is a queued outbound message: its data and the data's JSON
-// encoding, made once (and shared by every session a Hub broadcast
-// reaches).
+// Message is one message of a session, in either direction, whatever the
+// dialect and transport that carry it.
+type Message struct {
+	// Data is the message: UTF-8 text, or any bytes when Binary is set.
+	Data string
+	// Binary marks a binary message (a WebSocket binary frame, base64 on
+	// the text-only HTTP transports).
+	Binary bool
+	// Event names a Socket.IO event other than "message"; Data is then
+	// the JSON array of the event's arguments. The duplex dialect carries
+	// Event as a field; plain Engine.IO has no events and refuses one
+	// with ErrEventUnsupported. Empty for ordinary messages.
+	Event string
+}
+
+// outMsg is a queued outbound message and its sequence number.
 type outMsg struct {
-	seq  uint64
-	data string
-	enc  []byte
+	seq uint64
+	p   *Prepared
 }
 
 // Prepared is a message encoded once for any number of sessions: a Hub
-// broadcast prepares its message once, and every transport of every
-// session writes the same bytes.
+// broadcast prepares its message once, and every session of a dialect
+// writes the same bytes, whatever its transport.
 type Prepared struct {
-	data string
-	enc  []byte // JSON string; <, >, &, U+2028, U+2029 escaped
+	msg    Message
+	native []byte // `,"data":…[,"binary":true][,"event":…]`, HTML-safe JSON
+
+	eioOnce sync.Once
+	eio     eioEncoded // Engine.IO / Socket.IO packets, made on first use
 }
 
-// Prepare encodes data for SendPrepared.
-func Prepare(data string) *Prepared {
+// Prepare encodes a text message for SendPrepared and Hub.BroadcastPrepared.
+func Prepare(data string) *Prepared { return PrepareMessage(Message{Data: data}) }
+
+// PrepareMessage encodes m for SendPrepared and Hub.BroadcastPrepared.
+func PrepareMessage(m Message) *Prepared {
+	data := m.Data
+	if m.Binary {
+		data = base64.StdEncoding.EncodeToString([]byte(m.Data))
+	}
 	enc, _ := json.Marshal(data) // a string always marshals
-	return &Prepared{data: data, enc: enc}
+	b := append([]byte(`,"data":`), enc...)
+	if m.Binary {
+		b = append(b, `,"binary":true`...)
+	}
+	if m.Event != "" {
+		ev, _ := json.Marshal(m.Event)
+		b = append(append(b, `,"event":`...), ev...)
+	}
+	return &Prepared{msg: m, native: b}
 }
 
 // Session is one client's logical connection, whatever transport carries
@@ -74,10 +114,11 @@ type Session struct {
 	nextSeq   uint64   // seq of the next Send (first is 1)
 	inSeq     uint64   // highest client seq delivered to the application
 	transport string
+	dialect   *eioSession // Engine.IO / Socket.IO state; nil for the duplex dialect
 	lastSeen  time.Time
 	poll      chan struct{} // closed to end the current long poll early
 	notify    chan struct{} // signalled when out grows
-	in        chan string
+	in        chan Message
 	closed    chan struct{}
 	closeOnce sync.Once
 	reason    string
@@ -102,16 +143,29 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Send queues data for the client. It fails with ErrQueueFull when
-// Options.QueueLen messages are waiting for acknowledgement, unless
+// Send queues a text message for the client. It fails with ErrQueueFull
+// when Options.QueueLen messages are waiting for acknowledgement, unless
 // Options.BlockWhenFull is set, in which case it waits for room until ctx
 // ends.
 func (s *Session) Send(ctx context.Context, data string) error {
 	return s.SendPrepared(ctx, Prepare(data))
 }
 
+// SendBinary is Send for a binary message.
+func (s *Session) SendBinary(ctx context.Context, data []byte) error {
+	return s.SendPrepared(ctx, PrepareMessage(Message{Data: string(data), Binary: true}))
+}
+
+// SendMessage is Send for any Message.
+func (s *Session) SendMessage(ctx context.Context, m Message) error {
+	return s.SendPrepared(ctx, PrepareMessage(m))
+}
+
 // SendPrepared is Send for a message prepared once for many sessions.
 func (s *Session) SendPrepared(ctx context.Context, p *Prepared) error {
+	if err := s.canCarry(p); err != nil {
+		return err
+	}
 	for {
 		if s.trySend(p) {
 			return nil
@@ -135,19 +189,19 @@ func (s *Session) SendPrepared(ctx context.Context, p *Prepared) error {
 }
 
 // Receive returns the next message from the client, in order, each once.
-func (s *Session) Receive(ctx context.Context) (string, error) {
+func (s *Session) Receive(ctx context.Context) (Message, error) {
 	select {
 	case m := <-s.in:
 		return m, nil
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return Message{}, ctx.Err()
 	case <-s.closed:
 		select {
 		case m := <-s.in:
 			return m, nil
 		default:
 		}
-		return "", ErrSessionClosed
+		return Message{}, ErrSessionClosed
 	}
 }
 
@@ -156,6 +210,9 @@ func (s *Session) Close(reason string) error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.reason = reason
+		if s.dialect != nil && s.dialect.pinger != nil {
+			s.dialect.pinger.Stop()
+		}
 		s.mu.Unlock()
 		close(s.closed)
 		s.srv.remove(s)
@@ -203,7 +260,7 @@ func (s *Session) deliver(msgs []inMsg) bool {
 			return false // a gap: the client must resend from inSeq+1
 		}
 		select {
-		case s.in <- m.Data:
+		case s.in <- m.Message:
 			s.inSeq = m.Seq
 		default:
 			return false

@@ -3,6 +3,7 @@ package comet
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -17,9 +18,29 @@ import (
 // the highest client seq delivered, and sends its own messages as
 // {"seq": n, "data": "..."}.
 type clientFrame struct {
-	Ack  *uint64 `json:"ack,omitempty"`
-	Seq  uint64  `json:"seq,omitempty"`
-	Data *string `json:"data,omitempty"`
+	Ack *uint64 `json:"ack,omitempty"`
+	Msg *inMsg  // when the frame has data
+}
+
+// UnmarshalJSON decodes {"ack": n}, a message ({"seq", "data", …}), or
+// both in one object.
+func (f *clientFrame) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Ack  *uint64         `json:"ack"`
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*f = clientFrame{Ack: w.Ack}
+	if w.Data != nil {
+		f.Msg = new(inMsg)
+		return f.Msg.UnmarshalJSON(b)
+	}
+	if w.Ack == nil {
+		return errors.New("comet: frame with neither ack nor data")
+	}
+	return nil
 }
 
 // websocket carries a session over a WebSocket connection: the same
@@ -104,8 +125,8 @@ func (srv *Server) wsRead(ctx context.Context, c *ws.Conn, s *Session) error {
 		}
 		s.lastSeen = time.Now()
 		s.mu.Unlock()
-		if f.Data != nil {
-			if !s.deliver([]inMsg{{Seq: f.Seq, Data: *f.Data}}) {
+		if f.Msg != nil {
+			if !s.deliver([]inMsg{*f.Msg}) {
 				c.Close(frame.CloseTryAgainLater, "inbound queue full or out of order")
 				return nil
 			}

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,7 +19,8 @@ import (
 
 // cometPage loads the comet client with the transports named in the
 // query, reports the transport it opened with, receives messages until
-// "end", echoes each one up, and posts what it saw to /result.
+// "end", echoes each one up (binary ones as binary), and posts what it saw
+// to /result (a binary message as "bin:" and its bytes in hex).
 const cometPage = `<!doctype html><meta charset=utf-8><script type=module>
 import { connect } from '/comet/client.js';
 const transports = new URLSearchParams(location.search).get('t').split(',');
@@ -28,6 +30,11 @@ const s = connect('/comet', {
   onopen: (t) => { opened.push(t); if (opened.length === 1) s.send('ready'); },
   onmessage: (d) => {
     if (d === 'end') { fetch('/result', {method: 'POST', body: JSON.stringify({got, opened})}); return; }
+    if (d instanceof Uint8Array) {
+      got.push('bin:' + Array.from(d, (b) => b.toString(16).padStart(2, '0')).join(''));
+      s.send(d);
+      return;
+    }
     got.push(d);
     s.send('echo:' + d);
   },
@@ -67,7 +74,7 @@ func runCometBrowser(t *testing.T, bin, transports string, blockWS, drop bool, w
 	srv := comet.NewServer(comet.Options{PollTimeout: 2 * time.Second, Heartbeat: time.Second}, func(s *comet.Session) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if m, err := s.Receive(ctx); err != nil || m != "ready" {
+		if m, err := s.Receive(ctx); err != nil || m.Data != "ready" {
 			return
 		}
 		var up []string
@@ -76,8 +83,7 @@ func runCometBrowser(t *testing.T, bin, transports string, blockWS, drop bool, w
 				time.Sleep(200 * time.Millisecond)
 				tl.closeAll() // every connection, hijacked WebSockets included
 			}
-			msg := fmt.Sprintf("m%d κόσμε\n<script>x</script>", i)
-			for s.Send(ctx, msg) == comet.ErrQueueFull {
+			for s.SendMessage(ctx, cometMessage(i)) == comet.ErrQueueFull {
 				time.Sleep(10 * time.Millisecond)
 			}
 		}
@@ -86,7 +92,10 @@ func runCometBrowser(t *testing.T, bin, transports string, blockWS, drop bool, w
 			if err != nil {
 				break
 			}
-			up = append(up, m)
+			if m.Binary {
+				m.Data = "bin:" + hex.EncodeToString([]byte(m.Data))
+			}
+			up = append(up, m.Data)
 		}
 		s.Send(ctx, "end")
 		echoes <- up
@@ -135,14 +144,19 @@ func runCometBrowser(t *testing.T, bin, transports string, blockWS, drop bool, w
 	if len(res.Got) != n {
 		t.Fatalf("browser got %d messages, want %d: %q", len(res.Got), n, res.Got)
 	}
-	for i, m := range res.Got {
-		if m != fmt.Sprintf("m%d κόσμε\n<script>x</script>", i) {
-			t.Fatalf("message %d: %q", i, m)
-		}
-	}
 	up := <-echoes
-	if len(up) != n || up[0] != "echo:"+res.Got[0] || up[n-1] != "echo:"+res.Got[n-1] {
-		t.Fatalf("server got %d echoes: first %q", len(up), up[:min(len(up), 1)])
+	if len(up) != n {
+		t.Fatalf("server got %d echoes, want %d", len(up), n)
+	}
+	for i, m := range res.Got {
+		want := cometMessage(i)
+		if want.Binary {
+			if s := "bin:" + hex.EncodeToString([]byte(want.Data)); m != s || up[i] != s {
+				t.Fatalf("binary message %d: browser %q, echo %q", i, m, up[i])
+			}
+		} else if m != want.Data || up[i] != "echo:"+want.Data {
+			t.Fatalf("message %d: browser %q, echo %q", i, m, up[i])
+		}
 	}
 	// A dropped WebSocket or event stream must be reopened; a dropped
 	// poll may be retried by the browser itself, invisibly, so for polling
@@ -151,6 +165,21 @@ func runCometBrowser(t *testing.T, bin, transports string, blockWS, drop bool, w
 		t.Fatalf("connections were dropped but the client opened only %v", res.Opened)
 	}
 	t.Logf("opened %v", res.Opened)
+}
+
+// cometMessage is the i'th message of runCometBrowser: text that tries to
+// break each transport's framing, and every fifth one binary with every
+// byte value.
+func cometMessage(i int) comet.Message {
+	if i%5 == 4 {
+		b := make([]byte, 257)
+		for j := range 256 {
+			b[j] = byte(j)
+		}
+		b[256] = byte(i)
+		return comet.Message{Data: string(b), Binary: true}
+	}
+	return comet.Message{Data: fmt.Sprintf("m%d κόσμε\n<script>x</script>", i)}
 }
 
 // trackingListener remembers every connection it accepts so that a test

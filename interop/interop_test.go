@@ -37,14 +37,21 @@ func requireTool(t *testing.T, name string) string {
 	return p
 }
 
-func requireNodeModules(t *testing.T) {
+// requireNodeModules skips (fails in CI) unless node and the npm
+// packages named are installed (ws when none are named).
+func requireNodeModules(t *testing.T, pkgs ...string) {
 	t.Helper()
 	requireTool(t, "node")
-	if _, err := os.Stat(filepath.Join("node_modules", "ws")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("node_modules/ws missing: run npm ci in interop/")
+	if len(pkgs) == 0 {
+		pkgs = []string{"ws"}
+	}
+	for _, p := range pkgs {
+		if _, err := os.Stat(filepath.Join("node_modules", p)); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("node_modules/%s missing: run npm ci in interop/", p)
+			}
+			t.Skipf("node_modules/%s missing: run npm ci in interop/", p)
 		}
-		t.Skip("node_modules/ws missing: run npm ci in interop/")
 	}
 }
 
