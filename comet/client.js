@@ -7,7 +7,12 @@
 //   const s = connect('/comet', { onmessage: (data) => console.log(data) });
 //   s.send('hello');
 //
+// Transports: 'websocket', 'sse' (Server-Sent Events), 'stream' (XHR streaming),
+// 'iframe' (the forever iframe), 'poll' (long polling) and 'shortpoll' (a
+// request every pollInterval ms, answered at once).
+//
 // Options: transports (default ['websocket', 'sse', 'stream', 'poll']),
+// pollInterval (ms, default 1000, for 'shortpoll'),
 // onmessage(data, event), onopen(transport), onclose(reason), openTimeout
 // (ms, default 3000). data is a string, or a Uint8Array for a binary message;
 // event is the message's event name, if it has one. send(data, event) takes
@@ -16,6 +21,7 @@ export function connect(base, opts = {}) {
   const transports = opts.transports || ['websocket', 'sse', 'stream', 'poll'];
   const openTimeout = opts.openTimeout || 3000;
   let id = null;
+  let heartbeatMs = 15000; // the server's, from its answer to open
   let last = 0;          // highest server seq delivered
   let outSeq = 0;        // last client seq assigned
   const outbox = [];     // client messages not yet accepted by the server
@@ -163,19 +169,53 @@ export function connect(base, opts = {}) {
     }
   }
 
-  async function tryPoll() {
+  // The forever iframe: the server's scripts call duplexComet(frame name,
+  // message) on this window.
+  function tryIframe() {
+    return new Promise((resolve) => {
+      let opened = false;
+      const frame = document.createElement('iframe');
+      frame.style.display = 'none';
+      frame.name = 'duplex-' + id + '-' + Math.random().toString(36).slice(2);
+      const end = (result) => {
+        delete iframes[frame.name]; frame.remove(); clearTimeout(timer); clearInterval(watch); resolve(result);
+      };
+      const timer = setTimeout(() => { if (!opened) end('failed'); }, openTimeout);
+      current = { name: 'iframe', stop: () => end('stopped') };
+      // Browsers fire no event when a forever iframe's connection breaks:
+      // the server's heartbeat scripts show it is alive.
+      let seen = Date.now();
+      const watch = setInterval(() => { if (Date.now() - seen > 2 * heartbeatMs + 1000) end('dropped'); }, heartbeatMs);
+      iframes[frame.name] = (m) => {
+        seen = Date.now();
+        if (m.hb) return;
+        if (m.open) { opened = true; clearTimeout(timer); started('iframe'); return; }
+        if (m.closed !== undefined) { end('gone'); finish(m.closed || 'server closed'); return; }
+        deliver(m);
+        scheduleAck();
+      };
+      // The document of a forever iframe ends only when its response does.
+      frame.onload = () => end(opened ? 'dropped' : 'failed');
+      frame.src = url('iframe');
+      document.body.appendChild(frame);
+    });
+  }
+
+  async function tryPoll(short) {
     let stop = false;
-    current = { name: 'poll', stop: () => { stop = true; } };
+    const name = short ? 'shortpoll' : 'poll';
+    current = { name, stop: () => { stop = true; } };
     let first = true;
     while (!stop && !closed) {
       let r;
-      try { r = await fetch(url('poll')); } catch (e) { first = true; await sleep(backoff); backoff = Math.min(backoff * 2, 5000); continue; }
+      try { r = await fetch(url('poll', short ? '&wait=0' : '')); } catch (e) { first = true; await sleep(backoff); backoff = Math.min(backoff * 2, 5000); continue; }
       if (gone(r.status)) { finish('session gone'); return 'gone'; }
       if (r.status !== 200) { await sleep(backoff); continue; }
-      if (first) { first = false; started('poll'); }
+      if (first) { first = false; started(name); }
       const body = await r.json();
       for (const m of body.messages) deliver(m);
       if (body.closed) { finish('server closed'); return 'gone'; }
+      if (short) await sleep(opts.pollInterval || 1000);
     }
     return 'stopped';
   }
@@ -190,11 +230,14 @@ export function connect(base, opts = {}) {
     let r;
     try { r = await fetch(`${base}/open`, { method: 'POST' }); } catch (e) { return finish('cannot open: ' + e); }
     if (r.status !== 200) return finish('cannot open: HTTP ' + r.status);
-    id = (await r.json()).id;
+    ({ id, heartbeatMs } = await r.json());
     let i = 0;
     while (!closed) {
       const name = transports[Math.min(i, transports.length - 1)];
-      const attempt = { websocket: tryWebSocket, sse: trySSE, stream: tryStream, poll: tryPoll }[name] || tryPoll;
+      const attempt = {
+        websocket: tryWebSocket, sse: trySSE, stream: tryStream, iframe: tryIframe,
+        poll: () => tryPoll(false), shortpoll: () => tryPoll(true),
+      }[name] || (() => tryPoll(false));
       const result = await attempt();
       if (closed || result === 'gone') return;
       if (result === 'failed') i++; // fall back
@@ -207,3 +250,7 @@ export function connect(base, opts = {}) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The forever iframes of every session on this page, by frame name.
+const iframes = {};
+if (typeof window !== 'undefined') window.duplexComet = (name, m) => { if (iframes[name]) iframes[name](m); };

@@ -440,10 +440,10 @@ func TestStreamingTransports(t *testing.T) {
 					t.Fatalf("unescaped message in the stream: %q", line)
 				}
 				if tc.op == "iframe" {
-					if !strings.HasPrefix(line, "<script>parent.duplexComet(") {
+					if !strings.HasPrefix(line, iframeCall) {
 						t.Fatalf("line %q", line)
 					}
-					line = strings.TrimSuffix(strings.TrimPrefix(line, "<script>parent.duplexComet("), ")</script>\n")
+					line = strings.TrimSuffix(strings.TrimPrefix(line, iframeCall), ")</script>\n")
 				}
 				var m wireMsg
 				if err := json.Unmarshal([]byte(line), &m); err != nil {

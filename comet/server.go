@@ -298,7 +298,9 @@ func (srv *Server) open(w http.ResponseWriter, r *http.Request) {
 		tooMany(w)
 		return
 	}
-	writeJSON(w, map[string]any{"id": s.id, "pollTimeoutMs": srv.opts.PollTimeout.Milliseconds()})
+	writeJSON(w, map[string]any{
+		"id": s.id, "pollTimeoutMs": srv.opts.PollTimeout.Milliseconds(), "heartbeatMs": srv.opts.Heartbeat.Milliseconds(),
+	})
 }
 
 // errTooMany is newSession's answer at Options.MaxSessions.
@@ -568,24 +570,34 @@ var (
 		},
 	}
 	// The forever iframe: an HTML document that never ends, each message
-	// a <script> calling parent.duplexComet. encoding/json escapes <, >,
-	// &, U+2028 and U+2029, so no message can end the script element or
-	// the string early. The padding makes old browsers start rendering.
+	// a <script> calling parent.duplexComet with the frame's name (the
+	// client names each frame, so one page can hold several sessions)
+	// and the message. encoding/json escapes <, >, &, U+2028 and U+2029,
+	// so no message can end the script element or the string early. The
+	// first script tells the client the stream is open; the padding
+	// makes old browsers start rendering.
 	iframeFormat = streamFormat{
 		contentType: "text/html; charset=utf-8",
-		preamble:    "<!doctype html><html><body>" + strings.Repeat(" ", 1024) + "\n",
+		preamble: "<!doctype html><html><body>" + iframeCall + `{"open":true})</script>` +
+			strings.Repeat(" ", 1024) + "\n",
 		event: func(b []byte, m outMsg) []byte {
-			b = append(b, "<script>parent.duplexComet("...)
+			b = append(b, iframeCall...)
 			b = appendWire(b, m)
 			return append(b, ")</script>\n"...)
 		},
-		heartbeat: "<!-- hb -->\n",
+		// A script, not a comment, so that the client sees the stream is
+		// alive: browsers fire no event when a forever iframe's
+		// connection breaks.
+		heartbeat: iframeCall + `{"hb":true})</script>` + "\n",
 		closing: func(reason string) string {
 			enc, _ := json.Marshal(map[string]string{"closed": reason})
-			return "<script>parent.duplexComet(" + string(enc) + ")</script></body></html>\n"
+			return iframeCall + string(enc) + ")</script></body></html>\n"
 		},
 	}
 )
+
+// iframeCall starts each script of the forever iframe.
+const iframeCall = "<script>parent.duplexComet(window.name,"
 
 // stream sends the messages after the client's acknowledgement (ack, or
 // Last-Event-ID for SSE) as they are queued, in format f, until the

@@ -26,7 +26,7 @@ import { connect } from '/comet/client.js';
 const transports = new URLSearchParams(location.search).get('t').split(',');
 const got = [], opened = [];
 const s = connect('/comet', {
-  transports, openTimeout: 1500,
+  transports, openTimeout: 1500, pollInterval: 100,
   onopen: (t) => { opened.push(t); if (opened.length === 1) s.send('ready'); },
   onmessage: (d) => {
     if (d === 'end') { fetch('/result', {method: 'POST', body: JSON.stringify({got, opened})}); return; }
@@ -54,6 +54,9 @@ func TestCometInChromium(t *testing.T) {
 		{"sse", "sse", false, false, "sse"},
 		{"long polling", "poll", false, false, "poll"},
 		{"xhr streaming", "stream", false, false, "stream"},
+		{"forever iframe", "iframe", false, false, "iframe"},
+		{"short polling", "shortpoll", false, false, "shortpoll"},
+		{"forever iframe dropped mid-stream", "iframe,poll", false, true, "iframe"},
 		{"xhr streaming dropped mid-stream", "stream,poll", false, true, "stream"},
 		{"websocket blocked falls back to sse", "websocket,sse,poll", true, false, "sse"},
 		{"websocket dropped mid-stream", "websocket,sse,poll", false, true, "websocket"},
