@@ -6,7 +6,7 @@ ROUNDS    ?= 5
 STATICCHECK_VERSION ?= 2025.1.1
 REPORTS   ?= $(CURDIR)/autobahn/reports
 
-.PHONY: test test-short interop-deps bench bench-quick bench-lib fuzz lint conformance conformance-full demo
+.PHONY: test test-short interop-deps bench bench-quick bench-lib fuzz lint conformance conformance-full demo demo-shot
 
 ## test: every test, with the race detector: the module, the purego build, and the interop module (Node ws, gorilla, coder, Chromium).
 test: interop-deps
@@ -60,3 +60,10 @@ lint:
 ## demo: the demo server on 127.0.0.1:8080.
 demo:
 	$(GO) run ./cmd/duplex
+
+## demo-shot: runs the demo in headless Chromium for DEMO_SECONDS and writes
+## docs/demo.png and docs/demo-figures.md (the README's screenshot and figures).
+DEMO_SECONDS ?= 30
+demo-shot: interop-deps
+	mkdir -p docs
+	cd interop && DUPLEX_DEMO_SHOT=$(CURDIR)/docs DUPLEX_DEMO_SECONDS=$(DEMO_SECONDS) $(GO) test -count=1 -run '^TestDemoInChromium$$' -v .

@@ -58,14 +58,21 @@ export function connect(base, opts = {}) {
       else await sleep(500);
     }
   }
-  // SSE and polling acknowledge by request; send an empty batch with the
-  // ack soon after messages arrive, so the server can free its queue.
+  // The streaming transports acknowledge by request: an empty POST carrying
+  // the ack lets the server free its queue. One per second at most, or at
+  // once when 64 messages are waiting: each POST costs a request's
+  // headers, and the server keeps what is unacknowledged (QueueLen) in
+  // case the stream breaks.
+  let unacked = 0;
+  async function sendAck() {
+    clearTimeout(ackTimer);
+    ackTimer = null;
+    unacked = 0;
+    try { await fetch(url('send'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[]' }); } catch (e) {}
+  }
   function scheduleAck() {
-    if (ackTimer) return;
-    ackTimer = setTimeout(async () => {
-      ackTimer = null;
-      try { await fetch(url('send'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[]' }); } catch (e) {}
-    }, 100);
+    if (++unacked >= 64) { sendAck(); return; }
+    if (!ackTimer) ackTimer = setTimeout(sendAck, 1000);
   }
 
   let liveSock = null; // the open WebSocket, if the session runs on one

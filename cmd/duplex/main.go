@@ -5,8 +5,11 @@
 //	duplex client ws://HOST:PORT/ws
 //
 // The server answers WebSocket connections on /ws by echoing every message
-// and serves a page at / that talks to it. The client sends each line of
-// standard input as a text message and prints what arrives.
+// and serves a page at / that talks to it and shows one live feed over
+// every comet transport side by side, with what each costs on the wire.
+// The same feed is served to socket.io-client (/socket.io/) and
+// engine.io-client (/engine.io/). The client sends each line of standard
+// input as a text message and prints what arrives.
 package main
 
 import (
@@ -69,30 +72,19 @@ func serve(args []string) error {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Write(indexHTML)
 	})
-	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Upgrade(w, r, opts)
-		if err != nil {
-			return // answered with the reason
-		}
-		defer c.CloseNow()
-		ctx := r.Context()
-		var buf []byte
-		for {
-			typ, msg, err := c.ReadMessage(ctx, buf[:0])
-			if err != nil {
-				return
-			}
-			if err := c.WriteMessage(ctx, typ, msg); err != nil {
-				return
-			}
-			buf = msg
-		}
-	})
 	// The live feed: every comet session gets the server's clock every
 	// half second, over whichever transport its page chose.
 	feed := newFeed()
 	cs := comet.NewServer(comet.Options{PollTimeout: 20 * time.Second, Heartbeat: 10 * time.Second}, feed.add)
-	mux.Handle("/comet/", cs)
+	m := newMeter()
+	mux.Handle("/comet/", m.wrap(cs))
+	mux.HandleFunc("GET /stats", m.serveStats)
+	// The echo socket is counted in the same registry as the sessions and
+	// closed with 1001 at shutdown.
+	mux.Handle("/ws", cs.WebSocketHandler(opts, echo))
+	// The same feed for socket.io-client and engine.io-client.
+	mux.Handle("/socket.io/", cs.EngineIO(comet.EngineIOOptions{SocketIO: true}))
+	mux.Handle("/engine.io/", cs.EngineIO(comet.EngineIOOptions{}))
 	go feed.run(500 * time.Millisecond)
 
 	srv := &http.Server{
@@ -117,6 +109,21 @@ func serve(args []string) error {
 		return err
 	}
 	return nil
+}
+
+// echo sends every message back until the connection ends.
+func echo(ctx context.Context, c *ws.Conn) {
+	var buf []byte
+	for {
+		typ, msg, err := c.ReadMessage(ctx, buf[:0])
+		if err != nil {
+			return
+		}
+		if err := c.WriteMessage(ctx, typ, msg); err != nil {
+			return
+		}
+		buf = msg
+	}
 }
 
 // feed broadcasts the server's clock to every live comet session through
