@@ -158,13 +158,9 @@ func (s *Session) wake() {
 	}
 }
 
-// canCarry reports whether the session's dialect can carry p.
-func (s *Session) canCarry(p *Prepared) error {
-	if s.dialect == nil {
-		return nil
-	}
+func (d *eioSession) carries(p *Prepared) error {
 	e := p.eioEncoding()
-	if s.dialect.h.opts.SocketIO {
+	if d.h.opts.SocketIO {
 		return e.sioErr
 	}
 	if p.msg.Event != "" {
@@ -172,6 +168,15 @@ func (s *Session) canCarry(p *Prepared) error {
 	}
 	return nil
 }
+
+func (d *eioSession) ended(*Session) {
+	if d.pinger != nil {
+		d.pinger.Stop()
+	}
+}
+
+// eio returns the session's Engine.IO state.
+func (s *Session) eio() *eioSession { return s.dialect.(*eioSession) }
 
 // eioEncoded is a message as Engine.IO and Socket.IO packets.
 type eioEncoded struct {
@@ -232,7 +237,7 @@ func (d *eioSession) frames(m outMsg) (text string, bin []byte) {
 // takeLocked returns the control packets and the messages due: messages
 // wait until a Socket.IO client has joined the namespace.
 func (s *Session) eioTakeLocked() (ctrl []string, msgs []outMsg) {
-	d := s.dialect
+	d := s.eio()
 	ctrl, d.ctrl = d.ctrl, nil
 	if !d.h.opts.SocketIO || d.sioConnected {
 		msgs = s.pendingLocked(0)
@@ -276,7 +281,11 @@ func (h *eioHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s, _ := srv.find(sid)
-	if s == nil || s.dialect == nil || s.dialect.h != h {
+	if s == nil {
+		eioError(w, http.StatusBadRequest, eioErrSession, "Session ID unknown")
+		return
+	}
+	if d, ok := s.dialect.(*eioSession); !ok || d.h != h {
 		eioError(w, http.StatusBadRequest, eioErrSession, "Session ID unknown")
 		return
 	}
@@ -324,10 +333,10 @@ func (h *eioHandler) handshake(w http.ResponseWriter, r *http.Request) {
 // polling after an upgrade is refused.
 func (h *eioHandler) poll(w http.ResponseWriter, r *http.Request, s *Session) {
 	s.mu.Lock()
-	if s.poll != nil || s.dialect.upgraded {
+	if s.poll != nil || s.eio().upgraded {
 		s.mu.Unlock()
 		eioError(w, http.StatusBadRequest, eioErrBadReq, "Bad request")
-		if !s.dialect.upgraded {
+		if !s.eio().upgraded {
 			s.Close("overlapping polls")
 		}
 		return
@@ -345,7 +354,7 @@ func (h *eioHandler) poll(w http.ResponseWriter, r *http.Request, s *Session) {
 		ctrl, msgs := s.eioTakeLocked()
 		s.mu.Unlock()
 		if len(ctrl) > 0 || len(msgs) > 0 {
-			if _, err := w.Write(h.pollPayload(s.dialect, ctrl, msgs)); err == nil {
+			if _, err := w.Write(h.pollPayload(s.eio(), ctrl, msgs)); err == nil {
 				s.mu.Lock()
 				s.eioSentLocked(msgs)
 				s.mu.Unlock()
@@ -453,7 +462,7 @@ func (h *eioHandler) packet(ctx context.Context, s *Session, p string) error {
 	if p == "" {
 		return errors.New("empty packet")
 	}
-	d := s.dialect
+	d := s.eio()
 	switch p[0] {
 	case eioPong:
 		s.mu.Lock()
@@ -480,7 +489,7 @@ func (h *eioHandler) binary(ctx context.Context, s *Session, data []byte) error 
 		return s.push(ctx, Message{Data: string(data), Binary: true})
 	}
 	s.mu.Lock()
-	b := s.dialect.sioBinary
+	b := s.eio().sioBinary
 	if b == nil {
 		s.mu.Unlock()
 		return errors.New("binary attachment without a binary event")
@@ -490,7 +499,7 @@ func (h *eioHandler) binary(ctx context.Context, s *Session, data []byte) error 
 		s.mu.Unlock()
 		return nil
 	}
-	s.dialect.sioBinary = nil
+	s.eio().sioBinary = nil
 	s.mu.Unlock()
 	return h.sioEvent(ctx, s, b.ackID, b.args, b.atts)
 }
@@ -523,7 +532,7 @@ func (h *eioHandler) sioPacket(ctx context.Context, s *Session, p string) error 
 			rest = ""
 		}
 	}
-	d := s.dialect
+	d := s.eio()
 	if nsp != "/" {
 		if typ == '0' {
 			s.queueCtrl(`4` + nsp + `,{"message":"Invalid namespace"}`) // CONNECT_ERROR
@@ -625,7 +634,7 @@ func (h *eioHandler) sioEvent(ctx context.Context, s *Session, ackID string, arg
 // session's messages and wakes the carrier.
 func (s *Session) queueCtrl(p string) {
 	s.mu.Lock()
-	s.dialect.ctrl = append(s.dialect.ctrl, string(eioMessage)+p)
+	s.eio().ctrl = append(s.eio().ctrl, string(eioMessage)+p)
 	s.mu.Unlock()
 	s.wake()
 }
@@ -667,7 +676,7 @@ func (h *eioHandler) websocket(w http.ResponseWriter, r *http.Request, s *Sessio
 		close(s.poll)
 	}
 	mine := make(chan struct{})
-	s.poll, s.transport, s.dialect.upgraded, s.lastSeen = mine, "websocket", true, time.Now()
+	s.poll, s.transport, s.eio().upgraded, s.lastSeen = mine, "websocket", true, time.Now()
 	s.mu.Unlock()
 	defer s.release(mine)
 
@@ -683,7 +692,7 @@ func (h *eioHandler) websocket(w http.ResponseWriter, r *http.Request, s *Sessio
 			}
 		}
 		for _, m := range msgs {
-			text, bin := s.dialect.frames(m)
+			text, bin := s.eio().frames(m)
 			if text != "" && c.WriteMessage(ctx, ws.Text, []byte(text)) != nil {
 				return
 			}

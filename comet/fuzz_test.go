@@ -98,3 +98,55 @@ func FuzzEngineIOPayload(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSockJS sends arbitrary paths and xhr_send/jsonp_send bodies to a
+// SockJS handler: only the protocol's statuses come back, and a poll
+// afterwards answers with well-formed frames.
+func FuzzSockJS(f *testing.F) {
+	f.Add("/000/s/xhr_send", `["a","b"]`, false)
+	f.Add("/000/s/jsonp_send", `d=%5B%22x%22%5D`, true)
+	f.Add("/000/s/xhr_send", `["\ud800"]`, false)
+	f.Add("/a./b/xhr", ``, false)
+	f.Add("/iframe-1.2.html", ``, false)
+	drain := func(s *Session) {
+		for {
+			if _, err := s.Receive(context.Background()); err != nil {
+				return
+			}
+		}
+	}
+	srv := NewServer(Options{MaxBodyBytes: 4096, InboundLen: 4}, drain)
+	h := srv.SockJS("/s", SockJSOptions{DisconnectDelay: time.Minute})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", "/s/000/s/xhr", nil))
+	f.Fuzz(func(t *testing.T, path, body string, form bool) {
+		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?# ") || strings.Contains(path, "websocket") {
+			return
+		}
+		if strings.HasSuffix(path, "/xhr") || strings.HasSuffix(path, "_streaming") || strings.HasSuffix(path, "/eventsource") ||
+			strings.HasSuffix(path, "/htmlfile") || strings.HasSuffix(path, "/jsonp") {
+			return // receiving connections are held open; the send side is what is fuzzed here
+		}
+		req := httptest.NewRequest("POST", "/s/", strings.NewReader(body))
+		req.URL.Path = "/s" + path
+		if form {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		switch w.Code {
+		case 200, 204, 404, 405, 413, 500:
+		default:
+			t.Fatalf("POST %s answered %d %q", path, w.Code, w.Body.String())
+		}
+		srv.mu.Lock()
+		s := h.(*sockjsHandler).byKey["s"]
+		srv.mu.Unlock()
+		s.Send(context.Background(), body) // so that the poll answers at once
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", "/s/000/s/xhr", nil))
+		if b := w.Body.String(); !(strings.HasPrefix(b, "a[") || strings.HasPrefix(b, "c[")) || !strings.HasSuffix(b, "]\n") {
+			t.Fatalf("poll answered %q", b)
+		}
+	})
+}

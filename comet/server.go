@@ -312,8 +312,8 @@ func tooMany(w http.ResponseWriter) {
 }
 
 // newSession registers a session for the client of r, speaking the duplex
-// dialect (d nil) or Engine.IO (d set), and starts OnSession.
-func (srv *Server) newSession(r *http.Request, d *eioSession) (*Session, error) {
+// dialect (d nil) or another, and starts OnSession.
+func (srv *Server) newSession(r *http.Request, d dialect) (*Session, error) {
 	s := &Session{
 		id: newID(), origin: r.Header.Get("Origin"), srv: srv, lastSeen: time.Now(), dialect: d,
 		notify: make(chan struct{}, 1), in: make(chan Message, srv.opts.InboundLen), closed: make(chan struct{}),
@@ -328,8 +328,8 @@ func (srv *Server) newSession(r *http.Request, d *eioSession) (*Session, error) 
 		srv.sweeper = time.AfterFunc(srv.opts.SessionTimeout/4, srv.sweep)
 	}
 	srv.mu.Unlock()
-	if d != nil {
-		d.start(s)
+	if st, ok := d.(interface{ start(*Session) }); ok {
+		st.start(s)
 	}
 	if srv.OnSession != nil {
 		go srv.OnSession(s)
@@ -347,13 +347,13 @@ func (srv *Server) find(id string) (s *Session, gone bool) {
 	return s, gone
 }
 
-// lookup finds the session of a request: 404 for an id never seen, 410
-// for one closed or expired, 403 when the Origin differs from the one
-// that opened it.
+// lookup finds the session of a request: 404 for an id never seen (or
+// one of another dialect's sessions), 410 for one closed or expired, 403
+// when the Origin differs from the one that opened it.
 func (srv *Server) lookup(w http.ResponseWriter, r *http.Request) (*Session, bool) {
 	s, gone := srv.find(r.URL.Query().Get("id"))
 	switch {
-	case s != nil:
+	case s != nil && s.dialect == nil:
 	case gone:
 		http.Error(w, "session closed or expired", http.StatusGone)
 		return nil, false
@@ -369,10 +369,21 @@ func (srv *Server) lookup(w http.ResponseWriter, r *http.Request) (*Session, boo
 }
 
 // sameOrigin reports whether r may use the session: its Origin, when it
-// sends one, is the one that opened the session.
+// sends one, is the one that opened the session. A session opened by a
+// request without an Origin (browsers omit it on same-origin GETs, such
+// as an EventSource's or an iframe's) is bound to the first Origin that
+// comes; the origin policy (checkOrigin) has already admitted it.
 func (s *Session) sameOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
-	return o == "" || o == s.origin
+	if o == "" {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.origin == "" {
+		s.origin = o
+	}
+	return o == s.origin
 }
 
 // ackParam reads the client's acknowledgement: everything up to and

@@ -9,7 +9,8 @@
 // A Server is the session layer: a registry of sessions (and of plain
 // WebSocket connections, WebSocketHandler) with one limit, idle expiry,
 // and a Shutdown that tells every client in its transport's terms. Its
-// sessions speak one of two wire dialects:
+// sessions speak one of three wire dialects (see dialect.go for the
+// boundary between the session layer and a dialect):
 //
 //   - duplex's own, served by the Server itself as an http.Handler under a
 //     path prefix: a client opens a session (POST {prefix}/open), receives
@@ -19,6 +20,9 @@
 //     message, so nothing is lost when a connection breaks.
 //   - Engine.IO v4, and Socket.IO v5 on top of it, served by the handler
 //     EngineIO returns, for engine.io-client and socket.io-client.
+//   - SockJS 0.3, served by the handler SockJS returns, for sockjs-client
+//     (every transport: websocket, xhr-streaming, xhr-polling,
+//     eventsource, htmlfile, jsonp-polling, the iframe page).
 //
 // The application sees each session as a *Session with Send and Receive,
 // whatever its dialect and transport. A Hub sends to groups of sessions,
@@ -79,6 +83,8 @@ type Prepared struct {
 
 	eioOnce sync.Once
 	eio     eioEncoded // Engine.IO / Socket.IO packets, made on first use
+	sjOnce  sync.Once
+	sj      string // SockJS's JSON string, made on first use
 }
 
 // Prepare encodes a text message for SendPrepared and Hub.BroadcastPrepared.
@@ -114,7 +120,7 @@ type Session struct {
 	nextSeq   uint64   // seq of the next Send (first is 1)
 	inSeq     uint64   // highest client seq delivered to the application
 	transport string
-	dialect   *eioSession // Engine.IO / Socket.IO state; nil for the duplex dialect
+	dialect   dialect // the wire protocol's state; nil for duplex's own
 	lastSeen  time.Time
 	poll      chan struct{} // closed to end the current long poll early
 	notify    chan struct{} // signalled when out grows
@@ -210,12 +216,12 @@ func (s *Session) Close(reason string) error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.reason = reason
-		if s.dialect != nil && s.dialect.pinger != nil {
-			s.dialect.pinger.Stop()
+		if s.dialect != nil {
+			s.dialect.ended(s)
 		}
 		s.mu.Unlock()
+		s.srv.remove(s) // first: once Done is closed, requests get 410
 		close(s.closed)
-		s.srv.remove(s)
 	})
 	return nil
 }

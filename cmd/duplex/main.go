@@ -7,8 +7,8 @@
 // The server answers WebSocket connections on /ws by echoing every message
 // and serves a page at / that talks to it and shows one live feed over
 // every comet transport side by side, with what each costs on the wire.
-// The same feed is served to socket.io-client (/socket.io/) and
-// engine.io-client (/engine.io/). The client sends each line of standard
+// The same feed is served to socket.io-client (/socket.io/),
+// engine.io-client (/engine.io/) and sockjs-client (/sockjs). The client sends each line of standard
 // input as a text message and prints what arrives.
 package main
 
@@ -85,6 +85,7 @@ func serve(args []string) error {
 	// The same feed for socket.io-client and engine.io-client.
 	mux.Handle("/socket.io/", cs.EngineIO(comet.EngineIOOptions{SocketIO: true}))
 	mux.Handle("/engine.io/", cs.EngineIO(comet.EngineIOOptions{}))
+	mux.Handle("/sockjs/", cs.SockJS("/sockjs", comet.SockJSOptions{}))
 	go feed.run(500 * time.Millisecond)
 
 	srv := &http.Server{
