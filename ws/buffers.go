@@ -1,6 +1,9 @@
 package ws
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // smallReadBuffer is the inline read buffer an idle connection reads
 // into: large enough for a header or a small message, so that an idle
@@ -8,25 +11,65 @@ import "sync"
 // ReadBufferSize buffer when a read fills it.
 const smallReadBuffer = 512
 
-// bufPools holds one pool of *[]byte per buffer size. Pointers are pooled
-// so that Put does not allocate.
-var bufPools sync.Map // int -> *sync.Pool
+// bufPools holds one pool of *[]byte per buffer size in use (a handful:
+// the read and write buffer sizes of the Options in use, and the
+// coalescing buffer), as an immutable slice swapped on the rare addition,
+// so that the hot path finds its pool with a short scan and no lock or
+// hashing. Pointers are pooled so that Put does not allocate.
+var (
+	bufPools   atomic.Pointer[[]sizedPool]
+	bufPoolsMu sync.Mutex
+)
 
-func getBuf(size int) *[]byte {
-	p, ok := bufPools.Load(size)
-	if !ok {
-		p, _ = bufPools.LoadOrStore(size, &sync.Pool{New: func() any {
-			b := make([]byte, size)
-			return &b
-		}})
-	}
-	return p.(*sync.Pool).Get().(*[]byte)
+type sizedPool struct {
+	size int
+	pool *sync.Pool
 }
 
+func poolFor(size int) *sync.Pool {
+	if ps := bufPools.Load(); ps != nil {
+		for i := range *ps {
+			if (*ps)[i].size == size {
+				return (*ps)[i].pool
+			}
+		}
+	}
+	bufPoolsMu.Lock()
+	defer bufPoolsMu.Unlock()
+	var cur []sizedPool
+	if ps := bufPools.Load(); ps != nil {
+		cur = *ps
+	}
+	for _, p := range cur {
+		if p.size == size {
+			return p.pool
+		}
+	}
+	p := &sync.Pool{New: func() any {
+		b := make([]byte, size)
+		return &b
+	}}
+	next := append(append(make([]sizedPool, 0, len(cur)+1), cur...), sizedPool{size, p})
+	bufPools.Store(&next)
+	return p
+}
+
+func getBuf(size int) *[]byte {
+	return poolFor(size).Get().(*[]byte)
+}
+
+// putBuf returns b to its size's pool; buffers of sizes never pooled (a
+// one-off buffer of its own) are left to the garbage collector.
 func putBuf(b *[]byte) {
-	if p, ok := bufPools.Load(cap(*b)); ok {
-		*b = (*b)[:cap(*b)]
-		p.(*sync.Pool).Put(b)
+	size := cap(*b)
+	if ps := bufPools.Load(); ps != nil {
+		for i := range *ps {
+			if (*ps)[i].size == size {
+				*b = (*b)[:size]
+				(*ps)[i].pool.Put(b)
+				return
+			}
+		}
 	}
 }
 

@@ -63,6 +63,18 @@ type Conn struct {
 	armedAt    int64         // guarded by writeMu; coarse clock when the write deadline was last moved
 	userWDL    atomic.Bool   // a deadline set with SetWriteDeadline is in force
 
+	// Write coalescing (see Options.WriteImmediately). A writer parks frames in
+	// pend while inputBuffered says the reader has more to parse; the
+	// reader clears inputBuffered before blocking on the network and then
+	// flushes whatever was parked. Both flags are sequentially consistent
+	// atomics, so either the writer sees the reader's clear and flushes,
+	// or the reader sees the writer's frames and does.
+	pend          *[]byte     // guarded by writeMu
+	pendLen       int         // guarded by writeMu
+	pending       atomic.Bool // pend holds frames
+	inputBuffered atomic.Bool // the last read left unparsed input buffered
+	flushTimer    *time.Timer // guarded by writeMu; bounds the wait to CoalesceDelay
+
 	// Closing.
 	closeRecv     chan struct{} // closed once the peer's Close frame was read
 	closeRecvOnce sync.Once
@@ -166,6 +178,13 @@ func (c *Conn) fill(n int) error {
 			c.useBig() // only the inline buffer can be full here
 		}
 		free := len(c.rbuf) - c.rw
+		if !c.opts.WriteImmediately {
+			// About to wait for the peer: what was held back goes now.
+			c.inputBuffered.Store(false)
+			if c.pending.Load() {
+				c.Flush()
+			}
+		}
 		k, err := c.nc.Read(c.rbuf[c.rw:])
 		c.rw += k
 		if k > 0 && c.keepalive != nil {
@@ -541,6 +560,9 @@ func (c *Conn) beginRead() error {
 // endRead releases the read side, turning errors caused by ctx into its
 // error. Any I/O error breaks the read side for good.
 func (c *Conn) endRead(done func() error, err error) error {
+	if buffered := c.rw > c.rr; !c.opts.WriteImmediately && c.inputBuffered.Load() != buffered {
+		c.inputBuffered.Store(buffered) // stored only on change: a store is a full barrier
+	}
 	if done != nil {
 		if cerr := done(); cerr != nil && err != nil {
 			err = cerr
@@ -831,6 +853,14 @@ func (c *Conn) writeFrameLocked(op frame.Opcode, fin bool, rsv frame.RSV, p []by
 		h.Masked = true
 		binary.LittleEndian.PutUint32(h.Key[:], rand.Uint32())
 	}
+	if !c.opts.WriteImmediately {
+		if op != frame.OpClose && h.Size()+len(p) <= CoalesceBufferSize {
+			return c.coalesceLocked(h, p)
+		}
+		if err := c.flushLocked(); err != nil { // keep the order of frames
+			return err
+		}
+	}
 	if c.wbuf == nil {
 		c.wbuf = getBuf(frame.MaxHeaderSize + c.opts.WriteBufferSize)
 	}
@@ -863,6 +893,71 @@ func (c *Conn) writeFrameLocked(op frame.Opcode, fin bool, rsv frame.RSV, p []by
 		}
 		buf = (*c.wbuf)[:0]
 	}
+}
+
+// coalesceLocked parks a frame in the coalescing buffer, and writes the
+// buffer at once unless the reader has input left to parse (its replies
+// will join this one). The caller holds writeMu.
+func (c *Conn) coalesceLocked(h frame.Header, p []byte) error {
+	size := h.Size() + len(p)
+	if c.pend != nil && c.pendLen+size > len(*c.pend) {
+		if err := c.flushLocked(); err != nil {
+			return err
+		}
+	}
+	if c.pend == nil {
+		c.pend = getBuf(CoalesceBufferSize)
+	}
+	buf := frame.AppendHeader((*c.pend)[:c.pendLen], h)
+	start := len(buf)
+	buf = append(buf, p...)
+	if c.client {
+		mask.XOR(buf[start:], h.Key, 0)
+	}
+	c.pendLen = len(buf)
+	first := !c.pending.Swap(true)
+	if !c.inputBuffered.Load() {
+		return c.flushLocked()
+	}
+	// The reader flushes before it waits for the network; the timer is
+	// for a reader that does not come back soon.
+	if first {
+		if c.flushTimer == nil {
+			c.flushTimer = time.AfterFunc(CoalesceDelay, func() { c.Flush() })
+		} else {
+			c.flushTimer.Reset(CoalesceDelay)
+		}
+	}
+	return nil
+}
+
+// flushLocked writes the coalesced frames. The caller holds writeMu.
+func (c *Conn) flushLocked() error {
+	if c.pend == nil {
+		return nil
+	}
+	var err error
+	if c.pendLen > 0 {
+		err = c.writeAll((*c.pend)[:c.pendLen])
+	}
+	putBuf(c.pend)
+	c.pend, c.pendLen = nil, 0
+	c.pending.Store(false)
+	return err
+}
+
+// Flush writes the frames write coalescing is holding back, if any (see
+// Options.WriteImmediately).
+func (c *Conn) Flush() error {
+	if !c.pending.Load() {
+		return nil
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.writeErr != nil {
+		return c.writeErr
+	}
+	return c.flushLocked()
 }
 
 // releaseWbufLocked returns the write buffer to its pool between writes.

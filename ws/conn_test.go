@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"context"
@@ -15,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -739,5 +741,150 @@ func TestContextAlreadyDoneKeepsConnUsable(t *testing.T) {
 		if _, msg, err := server.ReadMessage(ctx, nil); err != nil || string(msg) != "three" {
 			t.Fatalf("after a cancelled read that succeeded: %q %v", msg, err)
 		}
+	}
+}
+
+// countingConn counts Write calls on the connection it wraps.
+type countingConn struct {
+	net.Conn
+	writes atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestCoalesceWrites: by default, 64 pipelined messages are answered in
+// one or two network writes instead of 64; a lone request is answered at
+// once (no added latency); frames held back go out before a Close.
+func TestCoalesceWrites(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	counted := make(chan *countingConn, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		cc := &countingConn{Conn: nc}
+		c, err := UpgradeConn(cc, nil)
+		if err != nil {
+			return
+		}
+		counted <- cc
+		ctx := context.Background()
+		for {
+			typ, msg, err := c.ReadMessage(ctx, nil)
+			if err != nil {
+				return
+			}
+			if string(msg) == "bye" {
+				c.WriteMessage(ctx, typ, []byte("held"))
+				c.Close(frame.CloseNormal, "done")
+				return
+			}
+			c.WriteMessage(ctx, typ, msg)
+		}
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(nc, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	br := bufio.NewReader(nc)
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 101 {
+		t.Fatalf("handshake: %v", err)
+	}
+	cc := <-counted
+	frameOf := func(s string) []byte {
+		h := frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Key: [4]byte{1, 2, 3, 4}, Length: int64(len(s))}
+		b := append(frame.AppendHeader(nil, h), s...)
+		mask.XOR(b[len(b)-len(s):], h.Key, 0)
+		return b
+	}
+	readText := func() string {
+		h, err := frame.ReadHeader(br, new([frame.MaxHeaderSize]byte))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := make([]byte, h.Length)
+		io.ReadFull(br, p)
+		return string(p)
+	}
+
+	// A lone message: answered without more input from us.
+	before := cc.writes.Load()
+	nc.Write(frameOf("ping"))
+	if got := readText(); got != "ping" {
+		t.Fatalf("got %q", got)
+	}
+	if n := cc.writes.Load() - before; n != 1 {
+		t.Fatalf("%d writes for one reply", n)
+	}
+
+	// 64 pipelined messages in one segment.
+	var batch []byte
+	for i := range 64 {
+		batch = append(batch, frameOf(fmt.Sprintf("m%02d", i))...)
+	}
+	before = cc.writes.Load()
+	nc.Write(batch)
+	for i := range 64 {
+		if got := readText(); got != fmt.Sprintf("m%02d", i) {
+			t.Fatalf("reply %d: %q", i, got)
+		}
+	}
+	if n := cc.writes.Load() - before; n > 2 {
+		t.Fatalf("%d network writes for 64 pipelined replies, want 1 or 2", n)
+	}
+	t.Logf("64 pipelined replies in %d writes", cc.writes.Load()-before)
+
+	// A reply held back (more input was buffered) goes before the Close.
+	nc.Write(append(frameOf("bye"), frameOf("after")...))
+	if got := readText(); got != "held" {
+		t.Fatalf("got %q before the close", got)
+	}
+	h, err := frame.ReadHeader(br, new([frame.MaxHeaderSize]byte))
+	if err != nil || h.Opcode != frame.OpClose {
+		t.Fatalf("want the Close frame: %+v %v", h, err)
+	}
+}
+
+// TestCoalesceDelayBound: a frame written by another goroutine while the
+// reader sits on buffered input it does not read goes out within about
+// CoalesceDelay; with WriteImmediately it goes out at once.
+func TestCoalesceDelayBound(t *testing.T) {
+	for _, immediate := range []bool{false, true} {
+		server, client := pipePair(t, Options{WriteImmediately: immediate})
+		ctx := context.Background()
+		// Two messages in one write: after reading the first, the server
+		// holds the second unread.
+		client.writeMu.Lock()
+		both := append(frame.AppendHeader(nil, frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Length: 1}), 'a')
+		both = append(append(both, frame.AppendHeader(nil, frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Length: 1})...), 'b')
+		client.nc.Write(both)
+		client.writeMu.Unlock()
+		if _, m, err := server.ReadMessage(ctx, nil); err != nil || string(m) != "a" {
+			t.Fatalf("read %q %v", m, err)
+		}
+		start := time.Now()
+		go server.WriteMessage(ctx, Text, []byte("from elsewhere"))
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, m, err := client.ReadMessage(rctx, nil)
+		cancel()
+		if err != nil || string(m) != "from elsewhere" {
+			t.Fatalf("client read %q %v", m, err)
+		}
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Fatalf("immediate=%v: the frame waited %v", immediate, d)
+		}
+		server.CloseNow()
+		client.CloseNow()
 	}
 }

@@ -45,7 +45,30 @@ type Options struct {
 
 	// Compression enables permessage-deflate (RFC 7692). nil disables it.
 	Compression *CompressionOptions
+
+	// WriteImmediately turns write coalescing off: every frame is written
+	// to the network before its call returns.
+	//
+	// By default, a frame written while the connection holds unread
+	// input (the peer pipelined more messages, already received) waits
+	// in a buffer (up to CoalesceBufferSize) to go out with the replies
+	// to those messages: when the reader next needs the network, when the
+	// buffer fills, at Flush or Close, and at the latest after
+	// CoalesceDelay. A frame written while nothing is buffered goes out at
+	// once, so request-response traffic pays no latency, and a pipelining
+	// peer gets its replies in a few writes instead of one per message.
+	// The cost: a write error may surface on a later call, and a frame
+	// written by another goroutine while the reader dawdles over
+	// buffered input can wait up to CoalesceDelay.
+	WriteImmediately bool
 }
+
+// Bounds of write coalescing (see Options.WriteImmediately): the bytes
+// held back, and how long they may wait.
+const (
+	CoalesceBufferSize = 16 << 10
+	CoalesceDelay      = time.Millisecond
+)
 
 func (o *Options) withDefaults() Options {
 	var v Options

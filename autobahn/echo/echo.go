@@ -29,13 +29,22 @@ func options(compress bool) ws.Options {
 	return o
 }
 
+// Options returns the connection options of Handler.
+func Options(compress bool) ws.Options { return options(compress) }
+
 // Handler returns an http.Handler that upgrades every request and echoes
 // each message back with the same type, streaming it so that a message is
 // never held whole.
 func Handler(compress bool) http.Handler {
+	return HandlerWith(options(compress))
+}
+
+// HandlerWith is Handler with the connection options o, for running the
+// suite against other configurations (write coalescing, say).
+func HandlerWith(o ws.Options) http.Handler {
 	opts := &ws.ServerOptions{
 		Upgrader: handshake.Upgrader{InsecureSkipOriginCheck: true},
-		Options:  options(compress),
+		Options:  o,
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := ws.Upgrade(w, r, opts)

@@ -55,6 +55,22 @@ func TestServerConformance(t *testing.T) {
 	check(t, results)
 }
 
+// TestServerConformanceWriteImmediately runs the server cases against the
+// echo server with write coalescing off (the other tests run with the
+// default, on): every verdict must be the same either way.
+func TestServerConformanceWriteImmediately(t *testing.T) {
+	if testing.Short() {
+		t.Skip("conformance suite skipped in -short mode")
+	}
+	t.Parallel()
+	o := echo.Options(true)
+	o.WriteImmediately = true
+	srv := httptest.NewServer(echo.HandlerWith(o))
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/"
+	check(t, suite.RunServer(context.Background(), url, suite.Cases(scale())))
+}
+
 func TestClientConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("conformance suite skipped in -short mode")
