@@ -14,12 +14,15 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	coder "github.com/coder/websocket"
 	gobwas "github.com/gobwas/ws"
 	"github.com/gorilla/websocket"
 	kflate "github.com/klauspost/compress/flate"
+	xnet "golang.org/x/net/websocket"
 
 	"github.com/duplexgo/duplex/frame"
 	"github.com/duplexgo/duplex/mask"
@@ -130,7 +133,16 @@ func (w *hijackWriter) Header() http.Header {
 	return w.h
 }
 func (w *hijackWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (w *hijackWriter) WriteHeader(int)             {}
+
+// WriteHeader sends the status line and headers, for libraries (coder)
+// that answer the handshake through the ResponseWriter before hijacking.
+func (w *hijackWriter) WriteHeader(code int) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\n", code, http.StatusText(code))
+	w.Header().Write(&b)
+	b.WriteString("\r\n")
+	w.conn.Write(b.Bytes())
+}
 func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	br := w.br
 	if br == nil {
@@ -142,6 +154,31 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func upgradeRequest() *http.Request {
 	r, _ := http.ReadRequest(bufio.NewReader(strings.NewReader(handshakeReq)))
 	return r
+}
+
+// coderConn upgrades conn with coder/websocket.
+func coderConn(b *testing.B, conn net.Conn) *coder.Conn {
+	c, err := coder.Accept(&hijackWriter{conn: conn}, upgradeRequest(), &coder.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+// xnetConn upgrades conn with golang.org/x/net/websocket, whose
+// connection lives only as long as its handler: the handler hands it over
+// and waits for the benchmark to end.
+func xnetConn(b *testing.B, conn net.Conn) *xnet.Conn {
+	got := make(chan *xnet.Conn, 1)
+	done := make(chan struct{})
+	b.Cleanup(func() { close(done) })
+	srv := xnet.Server{Handshake: func(*xnet.Config, *http.Request) error { return nil }, Handler: func(c *xnet.Conn) {
+		got <- c
+		<-done
+	}}
+	go srv.ServeHTTP(&hijackWriter{conn: conn}, upgradeRequest())
+	return <-got
 }
 
 // BenchmarkConnRead reads 16-byte client messages through each library's
@@ -179,6 +216,33 @@ func BenchmarkConnRead(b *testing.B) {
 				if _, err := r.Read(tmp[:]); err != nil {
 					break
 				}
+			}
+		}
+	})
+	b.Run("coder", func(b *testing.B) {
+		c := coderConn(b, &loopConn{data: clientFrames(size, 256)})
+		ctx := context.Background()
+		var tmp [64]byte
+		b.ReportAllocs()
+		for b.Loop() {
+			_, r, err := c.Reader(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for {
+				if _, err := r.Read(tmp[:]); err != nil {
+					break
+				}
+			}
+		}
+	})
+	b.Run("x/net", func(b *testing.B) {
+		c := xnetConn(b, &loopConn{data: clientFrames(size, 256)})
+		var tmp [64]byte
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Read(tmp[:]); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})
@@ -228,6 +292,26 @@ func BenchmarkConnWrite(b *testing.B) {
 			}
 		}
 	})
+	b.Run("coder", func(b *testing.B) {
+		c := coderConn(b, &loopConn{data: []byte{0}})
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := c.Write(ctx, coder.MessageBinary, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("x/net", func(b *testing.B) {
+		c := xnetConn(b, &loopConn{data: []byte{0}})
+		c.PayloadType = xnet.BinaryFrame
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Write(msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("gobwas-raw", func(b *testing.B) {
 		w := bufio.NewWriter(&loopConn{data: []byte{0}})
 		b.ReportAllocs()
@@ -261,118 +345,129 @@ func echoServer(b *testing.B, serve func(net.Conn)) string {
 	return ln.Addr().String()
 }
 
+// dialEcho connects to a contestant's server and, for a WebSocket one,
+// does the handshake; the client is the same raw socket for every server.
+func dialEcho(b *testing.B, addr string, isWS bool) (net.Conn, *bufio.Reader) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	br := bufio.NewReaderSize(c, 128<<10)
+	if isWS {
+		io.WriteString(c, handshakeReq)
+		if _, err := http.ReadResponse(br, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return c, br
+}
+
+// echoBytes returns what the client sends for n messages of size bytes,
+// and how many bytes the echoes take.
+func echoBytes(size, n int, isWS bool) (out []byte, back int) {
+	if !isWS {
+		return bytes.Repeat([]byte{'x'}, size*n), size * n
+	}
+	return clientFrames(size, n), n * ((&frame.Header{Length: int64(size)}).Size() + size)
+}
+
 // BenchmarkEchoPingPong sends one message and waits for its echo, with
 // the same raw client for every server; "raw-tcp" echoes the same bytes
 // with no WebSocket parsing (the floor on this machine).
 func BenchmarkEchoPingPong(b *testing.B) {
-	servers := []struct {
-		name  string
-		serve func(net.Conn)
-		ws    bool
-	}{
-		{"raw-tcp", func(c net.Conn) {
-			buf := make([]byte, 128<<10)
-			for {
-				n, err := c.Read(buf)
-				if err != nil {
-					return
-				}
-				if _, err := c.Write(buf[:n]); err != nil {
-					return
-				}
-			}
-		}, false},
-		{"duplex", func(c net.Conn) {
-			wc, err := ws.UpgradeConn(c, nil)
-			if err != nil {
-				return
-			}
-			var buf []byte
-			ctx := context.Background()
-			for {
-				typ, msg, err := wc.ReadMessage(ctx, buf[:0])
-				if err != nil {
-					return
-				}
-				if wc.WriteMessage(ctx, typ, msg) != nil {
-					return
-				}
-				buf = msg
-			}
-		}, true},
-		{"gorilla", func(c net.Conn) {
-			wc, err := gorillaUpgrade(c)
-			if err != nil {
-				return
-			}
-			for {
-				typ, msg, err := wc.ReadMessage()
-				if err != nil {
-					return
-				}
-				if wc.WriteMessage(typ, msg) != nil {
-					return
-				}
-			}
-		}, true},
-		{"gobwas", func(c net.Conn) {
-			if _, err := gobwas.Upgrade(c); err != nil {
-				return
-			}
-			br := bufio.NewReader(c)
-			bw := bufio.NewWriter(c)
-			payload := make([]byte, 128<<10)
-			for {
-				h, err := gobwas.ReadHeader(br)
-				if err != nil {
-					return
-				}
-				p := payload[:h.Length]
-				if _, err := io.ReadFull(br, p); err != nil {
-					return
-				}
-				gobwas.Cipher(p, h.Mask, 0)
-				gobwas.WriteHeader(bw, gobwas.Header{Fin: true, OpCode: h.OpCode, Length: h.Length})
-				bw.Write(p)
-				bw.Flush()
-			}
-		}, true},
-	}
 	for _, size := range []int{16, 1 << 10, 64 << 10} {
-		for _, s := range servers {
+		for _, s := range contestants() {
 			b.Run(fmt.Sprintf("%s/%s", sizeName(size), s.name), func(b *testing.B) {
-				addr := echoServer(b, s.serve)
-				c, err := net.Dial("tcp", addr)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer c.Close()
-				br := bufio.NewReaderSize(c, 128<<10)
-				if s.ws {
-					io.WriteString(c, handshakeReq)
-					if _, err := http.ReadResponse(br, nil); err != nil {
-						b.Fatal(err)
-					}
-				}
-				out := clientFrames(size, 1)
-				if !s.ws {
-					out = bytes.Repeat([]byte{'x'}, size)
-				}
-				in := make([]byte, size+frame.MaxHeaderSize)
+				c, br := dialEcho(b, echoServer(b, s.echo), s.ws)
+				out, back := echoBytes(size, 1, s.ws)
+				in := make([]byte, back)
 				b.SetBytes(int64(size))
 				b.ReportAllocs()
 				for b.Loop() {
 					if _, err := c.Write(out); err != nil {
 						b.Fatal(err)
 					}
-					want := size
-					if s.ws {
-						want = (&frame.Header{Length: int64(size)}).Size() + size
-					}
-					if _, err := io.ReadFull(br, in[:want]); err != nil {
+					if _, err := io.ReadFull(br, in); err != nil {
 						b.Fatal(err)
 					}
 				}
+			})
+		}
+	}
+}
+
+// pipelineDepth is how many messages the pipelined echo keeps in flight.
+const pipelineDepth = 64
+
+// BenchmarkEchoPipelined sends 64 messages in one write and reads the 64
+// echoes; one op is the batch. "raw-tcp" echoes each read in one write;
+// duplex coalesces its replies (the default), duplex-immediate is duplex
+// with Options.WriteImmediately (one write per reply, as the peers do).
+func BenchmarkEchoPipelined(b *testing.B) {
+	all := contestants()
+	all = append(all[:2], append([]contestant{{name: "duplex-immediate", ws: true,
+		echo: duplexEcho(&ws.ServerOptions{Options: ws.Options{WriteImmediately: true}})}}, all[2:]...)...)
+	for _, size := range []int{16, 1 << 10} {
+		for _, s := range all {
+			b.Run(fmt.Sprintf("%s/%s", sizeName(size), s.name), func(b *testing.B) {
+				c, br := dialEcho(b, echoServer(b, s.echo), s.ws)
+				out, back := echoBytes(size, pipelineDepth, s.ws)
+				in := make([]byte, back)
+				b.SetBytes(int64(size * pipelineDepth))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := c.Write(out); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := io.ReadFull(br, in); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkEcho64Conns runs ping-pong on 64 connections at once; one op
+// is one message echoed on any of them.
+func BenchmarkEcho64Conns(b *testing.B) {
+	const conns = 64
+	for _, size := range []int{16, 1 << 10} {
+		for _, s := range contestants() {
+			b.Run(fmt.Sprintf("%s/%s", sizeName(size), s.name), func(b *testing.B) {
+				addr := echoServer(b, s.echo)
+				type client struct {
+					c  net.Conn
+					br *bufio.Reader
+				}
+				cs := make([]client, conns)
+				for i := range cs {
+					cs[i].c, cs[i].br = dialEcho(b, addr, s.ws)
+				}
+				out, back := echoBytes(size, 1, s.ws)
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				b.ResetTimer()
+				var left atomic.Int64
+				left.Store(int64(b.N))
+				var wg sync.WaitGroup
+				for i := range cs {
+					wg.Add(1)
+					go func(cl client) {
+						defer wg.Done()
+						in := make([]byte, back)
+						for left.Add(-1) >= 0 {
+							if _, err := cl.c.Write(out); err != nil {
+								return
+							}
+							if _, err := io.ReadFull(cl.br, in); err != nil {
+								return
+							}
+						}
+					}(cs[i])
+				}
+				wg.Wait()
 			})
 		}
 	}
