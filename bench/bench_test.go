@@ -236,7 +236,7 @@ func BenchmarkConnRead(b *testing.B) {
 			}
 		}
 	})
-	b.Run("x/net", func(b *testing.B) {
+	b.Run("x-net", func(b *testing.B) {
 		c := xnetConn(b, &loopConn{data: clientFrames(size, 256)})
 		var tmp [64]byte
 		b.ReportAllocs()
@@ -302,7 +302,7 @@ func BenchmarkConnWrite(b *testing.B) {
 			}
 		}
 	})
-	b.Run("x/net", func(b *testing.B) {
+	b.Run("x-net", func(b *testing.B) {
 		c := xnetConn(b, &loopConn{data: []byte{0}})
 		c.PayloadType = xnet.BinaryFrame
 		b.ReportAllocs()

@@ -190,7 +190,7 @@ func contestants() []contestant {
 			}))
 		}},
 		{"gws", true, gwsServe(gwsEcho{}, &gws.ServerOption{}), gwsServe(gwsIdle{}, &gws.ServerOption{})},
-		{"x/net", true, func(c net.Conn) {
+		{"x-net", true, func(c net.Conn) {
 			httpUpgrade(c, xnet.Server{Handshake: func(*xnet.Config, *http.Request) error { return nil }, Handler: func(wc *xnet.Conn) {
 				var msg []byte
 				for {

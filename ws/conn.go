@@ -853,7 +853,7 @@ func (c *Conn) writeFrameLocked(op frame.Opcode, fin bool, rsv frame.RSV, p []by
 		h.Masked = true
 		binary.LittleEndian.PutUint32(h.Key[:], rand.Uint32())
 	}
-	if !c.opts.WriteImmediately {
+	if !c.opts.WriteImmediately && (c.pend != nil || c.inputBuffered.Load()) {
 		if op != frame.OpClose && h.Size()+len(p) <= CoalesceBufferSize {
 			return c.coalesceLocked(h, p)
 		}
@@ -899,21 +899,37 @@ func (c *Conn) writeFrameLocked(op frame.Opcode, fin bool, rsv frame.RSV, p []by
 // buffer at once unless the reader has input left to parse (its replies
 // will join this one). The caller holds writeMu.
 func (c *Conn) coalesceLocked(h frame.Header, p []byte) error {
-	size := h.Size() + len(p)
-	if c.pend != nil && c.pendLen+size > len(*c.pend) {
-		if err := c.flushLocked(); err != nil {
-			return err
-		}
+	buf := c.pendBufLocked(h.Size() + len(p))
+	if buf == nil {
+		return c.writeErr
 	}
-	if c.pend == nil {
-		c.pend = getBuf(CoalesceBufferSize)
-	}
-	buf := frame.AppendHeader((*c.pend)[:c.pendLen], h)
+	buf = frame.AppendHeader(buf, h)
 	start := len(buf)
 	buf = append(buf, p...)
 	if c.client {
 		mask.XOR(buf[start:], h.Key, 0)
 	}
+	return c.parkLocked(buf)
+}
+
+// pendBufLocked returns the coalescing buffer with room for size more
+// bytes, flushing it first if needed; nil if that flush failed.
+func (c *Conn) pendBufLocked(size int) []byte {
+	if c.pend != nil && c.pendLen+size > len(*c.pend) {
+		if c.flushLocked() != nil {
+			return nil
+		}
+	}
+	if c.pend == nil {
+		c.pend = getBuf(CoalesceBufferSize)
+	}
+	return (*c.pend)[:c.pendLen]
+}
+
+// parkLocked records buf (the coalescing buffer grown by a frame) and
+// writes it at once unless the reader has input left to parse (its
+// replies will join this one).
+func (c *Conn) parkLocked(buf []byte) error {
 	c.pendLen = len(buf)
 	first := !c.pending.Swap(true)
 	if !c.inputBuffered.Load() {
@@ -929,6 +945,26 @@ func (c *Conn) coalesceLocked(h frame.Header, p []byte) error {
 		}
 	}
 	return nil
+}
+
+// writeRawLocked writes an encoded frame (a PreparedMessage's), through
+// the coalescing buffer when it is in use. The caller holds writeMu.
+func (c *Conn) writeRawLocked(b []byte) error {
+	if c.writeErr != nil {
+		return c.writeErr
+	}
+	c.armWriteDeadlineLocked()
+	if !c.opts.WriteImmediately && len(b) <= CoalesceBufferSize && (c.pend != nil || c.inputBuffered.Load()) {
+		buf := c.pendBufLocked(len(b))
+		if buf == nil {
+			return c.writeErr
+		}
+		return c.parkLocked(append(buf, b...))
+	}
+	if err := c.flushLocked(); err != nil {
+		return err
+	}
+	return c.writeAll(b)
 }
 
 // flushLocked writes the coalesced frames. The caller holds writeMu.

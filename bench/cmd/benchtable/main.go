@@ -22,11 +22,13 @@ import (
 )
 
 // families are the benchmarks run each round, in order.
-var families = []string{"BenchmarkMask", "BenchmarkConnRead", "BenchmarkConnWrite", "BenchmarkEchoPingPong", "BenchmarkUpgradeRaw", "BenchmarkIdleMemory", "BenchmarkFlate", "BenchmarkInflate"}
+var families = []string{"BenchmarkMask", "BenchmarkConnRead", "BenchmarkConnWrite", "BenchmarkEchoPingPong", "BenchmarkEchoPipelined",
+	"BenchmarkEcho64Conns", "BenchmarkEchoDeflate", "BenchmarkBroadcast", "BenchmarkUpgradeRaw", "BenchmarkIdleMemory", "BenchmarkFlate", "BenchmarkInflate"}
 
 // references name the contestant each family's ratios are measured
 // against (absent: the fastest contestant).
-var references = map[string]string{"BenchmarkMask": "copy", "BenchmarkEchoPingPong": "raw-tcp", "BenchmarkIdleMemory": "raw-tcp"}
+var references = map[string]string{"BenchmarkMask": "copy", "BenchmarkEchoPingPong": "raw-tcp", "BenchmarkEchoPipelined": "raw-tcp",
+	"BenchmarkEcho64Conns": "raw-tcp", "BenchmarkIdleMemory": "raw-tcp"}
 
 type sample struct{ nsop, allocs, custom []float64 }
 
