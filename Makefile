@@ -6,7 +6,7 @@ ROUNDS    ?= 5
 STATICCHECK_VERSION ?= 2025.1.1
 REPORTS   ?= $(CURDIR)/autobahn/reports
 
-.PHONY: test test-short interop-deps bench bench-quick bench-lib fuzz lint conformance conformance-full demo demo-shot
+.PHONY: test test-short interop-deps bench-deps bench bench-quick bench-lib fuzz lint conformance conformance-full demo demo-shot
 
 ## test: every test, with the race detector: the module, the purego build, and the interop module (Node ws, gorilla, coder, Chromium).
 test: interop-deps
@@ -15,6 +15,7 @@ test: interop-deps
 	$(GO) test -count=1 -tags purego ./mask/ ./frame/
 	cd interop && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 20m ./...
 	cd fuzz && $(GO) vet ./... && $(GO) test -count=1 ./...
+	cd bench && $(GO) vet ./...
 
 ## interop-deps: the Node packages the interop tests drive, from the lock file.
 interop-deps:
@@ -32,12 +33,16 @@ conformance:
 conformance-full:
 	DUPLEX_AUTOBAHN_FULL=1 DUPLEX_AUTOBAHN_REPORTS=$(REPORTS) $(GO) test -count=1 -timeout 2h -v -run 'Conformance' ./autobahn/suite/
 
+## bench-deps: the Node servers the comet benchmarks measure against (socket.io), from the lock file.
+bench-deps:
+	cd bench/node && npm ci --no-audit --no-fund --loglevel=error
+
 ## bench: duplex beside its peers, interleaved rounds, medians; writes bench/RESULTS.md (ROUNDS, BENCHTIME).
-bench:
+bench: bench-deps
 	cd bench && $(GO) run ./cmd/benchtable -rounds $(ROUNDS) -benchtime $(BENCHTIME) > RESULTS.md && cat RESULTS.md
 
-## bench-quick: the same in about a minute.
-bench-quick:
+## bench-quick: the same, 2 rounds at 100 ms (a few minutes: the idle-memory families open 10,000 connections).
+bench-quick: bench-deps
 	cd bench && $(GO) run ./cmd/benchtable -quick > RESULTS.md && cat RESULTS.md
 
 ## bench-lib: the library's own benchmarks (mask, frame, utf8, ws).

@@ -9,6 +9,7 @@ require (
 	github.com/gorilla/websocket v1.5.3
 	github.com/klauspost/compress v1.20.3
 	github.com/lxzan/gws v1.8.9
+	github.com/tmaxmax/go-sse v0.11.0
 	golang.org/x/net v0.62.0
 )
 

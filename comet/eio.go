@@ -240,7 +240,7 @@ func (s *Session) eioTakeLocked() (ctrl []string, msgs []outMsg) {
 	d := s.eio()
 	ctrl, d.ctrl = d.ctrl, nil
 	if !d.h.opts.SocketIO || d.sioConnected {
-		msgs = s.pendingLocked(0)
+		msgs = s.pendingLocked(0, nil)
 	}
 	return ctrl, msgs
 }
@@ -508,13 +508,20 @@ func (h *eioHandler) binary(ctx context.Context, s *Session, data []byte) error 
 // the inbound queue: a client that outruns Receive is slowed down (its
 // POST or its socket's reads wait), never dropped.
 func (s *Session) push(ctx context.Context, m Message) error {
-	select {
-	case s.in <- m:
-		return nil
-	case <-s.closed:
-		return ErrSessionClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		s.mu.Lock()
+		ok := s.queueLocked(m)
+		s.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-s.inRoom:
+		case <-s.closed:
+			return ErrSessionClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -654,17 +661,24 @@ func (h *eioHandler) websocket(w http.ResponseWriter, r *http.Request, s *Sessio
 	if err != nil {
 		return
 	}
-	defer c.CloseNow()
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
 	if s == nil {
 		s, err = h.srv.newSession(r, &eioSession{h: h})
 		if err != nil {
 			c.Close(frame.CloseTryAgainLater, "too many sessions")
+			c.CloseNow()
 			return
 		}
-		h.srv.active.Add(1)
-		defer h.srv.active.Add(-1)
+	}
+	probe := r.URL.Query().Get("sid") != ""
+	h.srv.afterHijack(func(ctx context.Context) { h.wsSession(ctx, c, s, probe) })
+}
+
+// wsSession carries s over c until either ends: after the upgrade
+// sequence when the socket joins a polling session (probe), or from the
+// open packet.
+func (h *eioHandler) wsSession(ctx context.Context, c *ws.Conn, s *Session, probe bool) {
+	defer c.CloseNow()
+	if !probe {
 		if c.WriteMessage(ctx, ws.Text, []byte(h.openPacket(s, ""))) != nil {
 			return
 		}

@@ -316,7 +316,7 @@ func tooMany(w http.ResponseWriter) {
 func (srv *Server) newSession(r *http.Request, d dialect) (*Session, error) {
 	s := &Session{
 		id: newID(), origin: r.Header.Get("Origin"), srv: srv, lastSeen: time.Now(), dialect: d,
-		notify: make(chan struct{}, 1), in: make(chan Message, srv.opts.InboundLen), closed: make(chan struct{}),
+		notify: make(chan struct{}, 1), inWake: make(chan struct{}, 1), inRoom: make(chan struct{}, 1), closed: make(chan struct{}),
 	}
 	srv.mu.Lock()
 	if srv.closing || len(srv.sessions)+len(srv.sockets) >= srv.opts.MaxSessions {
@@ -451,7 +451,7 @@ func (srv *Server) poll(w http.ResponseWriter, r *http.Request, s *Session) {
 	defer timer.Stop()
 	for {
 		s.mu.Lock()
-		msgs := s.pendingLocked(ack)
+		msgs := s.pendingLocked(ack, nil)
 		s.mu.Unlock()
 		if len(msgs) > 0 || short {
 			writePoll(w, msgs, false)
@@ -631,9 +631,10 @@ func (srv *Server) stream(w http.ResponseWriter, r *http.Request, s *Session, na
 	hb := time.NewTicker(srv.opts.Heartbeat)
 	defer hb.Stop()
 	var b []byte
+	var msgs []outMsg // reused between wake-ups
 	for {
 		s.mu.Lock()
-		msgs := s.pendingLocked(after)
+		msgs = s.pendingLocked(after, msgs)
 		s.mu.Unlock()
 		if len(msgs) > 0 {
 			b = b[:0]

@@ -124,7 +124,10 @@ type Session struct {
 	lastSeen  time.Time
 	poll      chan struct{} // closed to end the current long poll early
 	notify    chan struct{} // signalled when out grows
-	in        chan Message
+	inq       []Message     // inbound queue: inq[inHead:] wait for Receive
+	inHead    int           //
+	inWake    chan struct{} // signalled when inq grows
+	inRoom    chan struct{} // signalled when inq shrinks
 	closed    chan struct{}
 	closeOnce sync.Once
 	reason    string
@@ -195,19 +198,65 @@ func (s *Session) SendPrepared(ctx context.Context, p *Prepared) error {
 }
 
 // Receive returns the next message from the client, in order, each once.
+// Messages that arrived before the session closed are still returned.
 func (s *Session) Receive(ctx context.Context) (Message, error) {
-	select {
-	case m := <-s.in:
-		return m, nil
-	case <-ctx.Done():
-		return Message{}, ctx.Err()
-	case <-s.closed:
-		select {
-		case m := <-s.in:
+	for {
+		s.mu.Lock()
+		m, ok := s.popLocked()
+		s.mu.Unlock()
+		if ok {
+			signal(s.inRoom)
 			return m, nil
-		default:
 		}
-		return Message{}, ErrSessionClosed
+		select {
+		case <-s.inWake:
+		case <-ctx.Done():
+			return Message{}, ctx.Err()
+		case <-s.closed:
+			s.mu.Lock()
+			m, ok := s.popLocked()
+			s.mu.Unlock()
+			if ok {
+				return m, nil
+			}
+			return Message{}, ErrSessionClosed
+		}
+	}
+}
+
+// The inbound queue is a slice that grows as messages wait for Receive
+// (at most Options.InboundLen) and is dropped when drained, so an idle
+// session holds no buffer for it.
+
+// queueLocked adds m to the inbound queue, reporting false when it is
+// full.
+func (s *Session) queueLocked(m Message) bool {
+	if len(s.inq)-s.inHead >= s.srv.opts.InboundLen {
+		return false
+	}
+	s.inq = append(s.inq, m)
+	signal(s.inWake)
+	return true
+}
+
+func (s *Session) popLocked() (Message, bool) {
+	if s.inHead == len(s.inq) {
+		return Message{}, false
+	}
+	m := s.inq[s.inHead]
+	s.inq[s.inHead] = Message{}
+	s.inHead++
+	if s.inHead == len(s.inq) {
+		s.inq, s.inHead = nil, 0
+	}
+	return m, true
+}
+
+// signal wakes one waiter of a capacity-1 channel, if none is pending.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
 	}
 }
 
@@ -241,9 +290,11 @@ func (s *Session) ackLocked(upTo uint64) {
 	}
 }
 
-// pending returns copies of the unacknowledged messages after seq.
-func (s *Session) pendingLocked(after uint64) []outMsg {
-	var msgs []outMsg
+// pendingLocked appends to dst the unacknowledged messages after seq (a
+// carrier passes the slice it used last time, so that a stream does not
+// allocate per wake-up).
+func (s *Session) pendingLocked(after uint64, dst []outMsg) []outMsg {
+	msgs := dst[:0]
 	for _, m := range s.out {
 		if m.seq > after {
 			msgs = append(msgs, m)
@@ -265,12 +316,10 @@ func (s *Session) deliver(msgs []inMsg) bool {
 		if m.Seq != s.inSeq+1 {
 			return false // a gap: the client must resend from inSeq+1
 		}
-		select {
-		case s.in <- m.Message:
-			s.inSeq = m.Seq
-		default:
+		if !s.queueLocked(m.Message) {
 			return false
 		}
+		s.inSeq = m.Seq
 	}
 	return true
 }

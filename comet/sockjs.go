@@ -512,9 +512,10 @@ func (h *sockjsHandler) receive(w http.ResponseWriter, r *http.Request, key stri
 	}
 	hb := time.NewTicker(h.opts.Heartbeat)
 	defer hb.Stop()
+	var msgs []outMsg // reused between wake-ups
 	for {
 		s.mu.Lock()
-		msgs := s.pendingLocked(0)
+		msgs = s.pendingLocked(0, msgs)
 		s.mu.Unlock()
 		if len(msgs) > 0 {
 			ok := write(sockjsFrame(msgs))
@@ -653,17 +654,19 @@ func (h *sockjsHandler) websocket(w http.ResponseWriter, r *http.Request, framed
 	if err != nil {
 		return
 	}
-	defer c.CloseNow()
 	s, err := h.srv.newSession(r, &sockjsSession{h: h})
 	if err != nil {
 		c.Close(frame.CloseTryAgainLater, "too many sessions")
+		c.CloseNow()
 		return
 	}
+	h.srv.afterHijack(func(ctx context.Context) { h.wsSession(ctx, c, s, framed) })
+}
+
+// wsSession carries s over c for the connection's life.
+func (h *sockjsHandler) wsSession(ctx context.Context, c *ws.Conn, s *Session, framed bool) {
+	defer c.CloseNow()
 	defer s.Close("connection closed")
-	h.srv.active.Add(1)
-	defer h.srv.active.Add(-1)
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
 	send := func(f string) bool { return c.WriteMessage(ctx, ws.Text, []byte(f)) == nil }
 	if framed && !send("o") {
 		return
@@ -676,9 +679,10 @@ func (h *sockjsHandler) websocket(w http.ResponseWriter, r *http.Request, framed
 	go func() { readDone <- h.wsRead(ctx, c, s, framed) }()
 	hb := time.NewTicker(h.opts.Heartbeat)
 	defer hb.Stop()
+	var msgs []outMsg // reused between wake-ups
 	for {
 		s.mu.Lock()
-		msgs := s.pendingLocked(0)
+		msgs = s.pendingLocked(0, msgs)
 		s.mu.Unlock()
 		if len(msgs) > 0 {
 			if framed {

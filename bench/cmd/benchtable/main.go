@@ -4,7 +4,7 @@
 // family's reference (copy, raw TCP) and to the fastest peer.
 //
 //	go run ./cmd/benchtable -rounds 5 -benchtime 1s > RESULTS.md
-//	go run ./cmd/benchtable -quick      # about a minute
+//	go run ./cmd/benchtable -quick      # a few minutes
 package main
 
 import (
@@ -23,14 +23,19 @@ import (
 
 // families are the benchmarks run each round, in order.
 var families = []string{"BenchmarkMask", "BenchmarkConnRead", "BenchmarkConnWrite", "BenchmarkEchoPingPong", "BenchmarkEchoPipelined",
-	"BenchmarkEcho64Conns", "BenchmarkEchoDeflate", "BenchmarkBroadcast", "BenchmarkUpgradeRaw", "BenchmarkIdleMemory", "BenchmarkFlate", "BenchmarkInflate"}
+	"BenchmarkEcho64Conns", "BenchmarkEchoDeflate", "BenchmarkBroadcast", "BenchmarkUpgradeRaw", "BenchmarkIdleMemory", "BenchmarkFlate", "BenchmarkInflate",
+	"BenchmarkSSEFanout", "BenchmarkSSELatency", "BenchmarkLongPollFanout", "BenchmarkCometIdleMemory"}
 
 // references name the contestant each family's ratios are measured
 // against (absent: the fastest contestant).
 var references = map[string]string{"BenchmarkMask": "copy", "BenchmarkEchoPingPong": "raw-tcp", "BenchmarkEchoPipelined": "raw-tcp",
-	"BenchmarkEcho64Conns": "raw-tcp", "BenchmarkIdleMemory": "raw-tcp"}
+	"BenchmarkEcho64Conns": "raw-tcp", "BenchmarkIdleMemory": "raw-tcp",
+	"BenchmarkSSEFanout": "go-sse", "BenchmarkSSELatency": "go-sse", "BenchmarkLongPollFanout": "socket.io", "BenchmarkCometIdleMemory": "go-sse"}
 
-type sample struct{ nsop, allocs, custom []float64 }
+type sample struct {
+	nsop, allocs, custom []float64
+	extra                map[string][]float64 // other custom metrics (p99-us, wire-B/msg, ...) by unit
+}
 
 func main() {
 	rounds := flag.Int("rounds", 5, "rounds of every family")
@@ -64,6 +69,12 @@ func main() {
 				d.nsop = append(d.nsop, s.nsop...)
 				d.allocs = append(d.allocs, s.allocs...)
 				d.custom = append(d.custom, s.custom...)
+				for u, v := range s.extra {
+					if d.extra == nil {
+						d.extra = map[string][]float64{}
+					}
+					d.extra[u] = append(d.extra[u], v...)
+				}
 			}
 		}
 	}
@@ -98,6 +109,12 @@ func parse(line string) (string, sample, bool) {
 			s.allocs = append(s.allocs, v)
 		case "KiB/conn":
 			s.custom = append(s.custom, v)
+		case "B/op", "MB/s":
+		default:
+			if s.extra == nil {
+				s.extra = map[string][]float64{}
+			}
+			s.extra[f[i+1]] = append(s.extra[f[i+1]], v)
 		}
 	}
 	return name, s, len(s.nsop) > 0
@@ -168,7 +185,7 @@ func printFamily(fam string, order []string, data map[string]*sample) {
 	if len(caseOrder) == 0 {
 		return
 	}
-	fmt.Printf("## %s\n\n| case | contestant | %s (median) | spread | allocs/op | vs reference | vs fastest other |\n|---|---|---|---|---|---|---|\n", strings.TrimPrefix(fam, "Benchmark"), metric)
+	fmt.Printf("## %s\n\n| case | contestant | %s (median) | spread | allocs/op | vs reference | vs fastest other | other metrics (median) |\n|---|---|---|---|---|---|---|---|\n", strings.TrimPrefix(fam, "Benchmark"), metric)
 	for _, c := range caseOrder {
 		rows := cases[c]
 		ref := references[fam]
@@ -196,7 +213,12 @@ func printFamily(fam string, order []string, data map[string]*sample) {
 			if metric == "KiB/conn" {
 				sp = spread(r.s.custom)
 			}
-			fmt.Printf("| %s | %s | %.4g | %s | %.0f | %s | %s |\n", c, r.contestant, r.value, sp, median(r.s.allocs), vsRef, vsBest)
+			var more []string
+			for u, v := range r.s.extra {
+				more = append(more, fmt.Sprintf("%.4g %s", median(v), u))
+			}
+			sort.Strings(more)
+			fmt.Printf("| %s | %s | %.4g | %s | %.0f | %s | %s | %s |\n", c, r.contestant, r.value, sp, median(r.s.allocs), vsRef, vsBest, strings.Join(more, ", "))
 		}
 	}
 	fmt.Print("\nRatios are of time or memory: below 1.00x is faster or smaller.\n\n")
