@@ -31,7 +31,7 @@ type PreparedMessage struct {
 	typ  MessageType
 	data []byte
 
-	mu     sync.Mutex                     // serialises encoding
+	mu     sync.Mutex                      // serialises encoding
 	frames atomic.Pointer[[]preparedFrame] // immutable; replaced when a variant is added
 }
 
