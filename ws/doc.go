@@ -47,6 +47,26 @@
 // not make the kernel reset the connection, and then closes the socket (a
 // server first, as §7.1.1 asks). CloseNow drops the connection.
 //
+// # Performance
+//
+// Reading and writing a message allocate nothing. Replies to pipelined
+// messages are coalesced into few network writes, with no delay for a
+// lone request (see Options.WriteImmediately). A message sent to many
+// connections can be framed, and compressed, once: NewPreparedMessage and
+// WritePrepared.
+//
+// A connection upgraded from net/http keeps net/http's per-request state
+// (a 4 KiB reader, a 4 KiB writer and the serving goroutine's stack)
+// alive for as long as the handler runs. A server holding many idle
+// connections saves about 12 KiB per connection by serving each one from a
+// goroutine of its own and returning from the handler:
+//
+//	conn, err := ws.Upgrade(w, r, opts)
+//	if err != nil {
+//		return
+//	}
+//	go serve(conn) // the handler returns; net/http lets go of the request
+//
 // # Limits
 //
 // Every resource a peer can make the Conn spend is bounded by an Options
