@@ -73,6 +73,26 @@ func (s *fanoutStats) p99() time.Duration {
 	return s.lat[len(s.lat)*99/100]
 }
 
+// readSSE reads an event stream until it ends, recording each event's
+// data line and calling then (if set) with the count so far.
+func readSSE(body io.Reader, st *fanoutStats, then func(n int64)) {
+	br := bufio.NewReader(body)
+	var n int64
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if strings.HasPrefix(line, "data:") {
+			n++
+			st.record(line, n)
+			if then != nil {
+				then(n)
+			}
+		}
+	}
+}
+
 // waitFanout waits until every client has every message.
 func waitFanout(b *testing.B, st *fanoutStats, want int64) {
 	deadline := time.Now().Add(60 * time.Second)
@@ -177,24 +197,14 @@ func duplexSSE(b *testing.B, paced, ack bool, every int64) {
 			go func() {
 				defer stream.Body.Close()
 				defer close(acks)
-				br := bufio.NewReader(stream.Body)
-				var n int64
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if strings.HasPrefix(line, "data: ") {
-						n++
-						st.record(line, n)
-						if ack && n%64 == 0 {
-							select {
-							case acks <- n:
-							default:
-							}
+				readSSE(stream.Body, st, func(n int64) {
+					if ack && n%64 == 0 {
+						select {
+						case acks <- n:
+						default:
 						}
 					}
-				}
+				})
 			}()
 		}
 		joined.Wait()
@@ -234,18 +244,7 @@ func goSSE(b *testing.B, paced bool, every int64) {
 					return
 				}
 				defer stream.Body.Close()
-				br := bufio.NewReader(stream.Body)
-				var n int64
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if strings.HasPrefix(line, "data:") {
-						n++
-						st.record(line, n)
-					}
-				}
+				readSSE(stream.Body, st, nil)
 			}()
 		}
 		joined.Wait()

@@ -9,6 +9,7 @@ import (
 
 	coder "github.com/coder/websocket"
 	gobwas "github.com/gobwas/ws"
+	"github.com/gorilla/websocket"
 	"github.com/lxzan/gws"
 	xnet "golang.org/x/net/websocket"
 
@@ -55,6 +56,19 @@ func duplexEcho(opts *ws.ServerOptions) func(net.Conn) {
 				return
 			}
 			buf = msg
+		}
+	}
+}
+
+// gorillaEcho echoes messages on a gorilla connection until it ends.
+func gorillaEcho(wc *websocket.Conn) {
+	for {
+		typ, msg, err := wc.ReadMessage()
+		if err != nil {
+			return
+		}
+		if wc.WriteMessage(typ, msg) != nil {
+			return
 		}
 	}
 }
@@ -112,18 +126,8 @@ func contestants() []contestant {
 			wc.ReadMessage(context.Background(), nil)
 		}},
 		{"gorilla", true, func(c net.Conn) {
-			wc, err := gorillaUpgrade(c)
-			if err != nil {
-				return
-			}
-			for {
-				typ, msg, err := wc.ReadMessage()
-				if err != nil {
-					return
-				}
-				if wc.WriteMessage(typ, msg) != nil {
-					return
-				}
+			if wc, err := gorillaUpgrade(c); err == nil {
+				gorillaEcho(wc)
 			}
 		}, func(c net.Conn) {
 			wc, err := gorillaUpgrade(c)

@@ -41,18 +41,8 @@ func BenchmarkEchoDeflate(b *testing.B) {
 		{"gorilla", func(c net.Conn) {
 			httpUpgrade(c, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				up := websocket.Upgrader{EnableCompression: true}
-				wc, err := up.Upgrade(w, r, nil)
-				if err != nil {
-					return
-				}
-				for {
-					typ, msg, err := wc.ReadMessage()
-					if err != nil {
-						return
-					}
-					if wc.WriteMessage(typ, msg) != nil {
-						return
-					}
+				if wc, err := up.Upgrade(w, r, nil); err == nil {
+					gorillaEcho(wc)
 				}
 			}))
 		}},

@@ -21,6 +21,37 @@ func sockjsMessage(i int) string {
 	return fmt.Sprintf("m%d κόσμε \u200c\u2028\ufff0 \"q\" </script>\n\x01", i)
 }
 
+// sockjsEcho is the server side of the SockJS tests: after the client's
+// "ready" it sends n messages (pausing every ten when pause is set, so
+// that heartbeats and several polls happen), collects n echoes, sends
+// "end" and hands the echoes over (nil when the client never got ready).
+func sockjsEcho(n int, pause bool, echoes chan<- []string) func(*comet.Session) {
+	return func(s *comet.Session) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if m, err := s.Receive(ctx); err != nil || m.Data != "ready" {
+			echoes <- nil
+			return
+		}
+		for i := 0; i < n; i++ {
+			s.Send(ctx, sockjsMessage(i))
+			if pause && i%10 == 9 {
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		var up []string
+		for len(up) < n {
+			m, err := s.Receive(ctx)
+			if err != nil {
+				break
+			}
+			up = append(up, m.Data)
+		}
+		s.Send(ctx, "end")
+		echoes <- up
+	}
+}
+
 // TestSockJSClient runs the real sockjs-client (npm) against a duplex
 // server's SockJS dialect on each transport it has in Node: 30 messages
 // arrive once and in order and every echo comes back.
@@ -37,30 +68,7 @@ func TestSockJSClient(t *testing.T) {
 func runSockJSClient(t *testing.T, transport string) {
 	const n = 30
 	echoes := make(chan []string, 1)
-	srv := comet.NewServer(comet.Options{}, func(s *comet.Session) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if m, err := s.Receive(ctx); err != nil || m.Data != "ready" {
-			echoes <- nil
-			return
-		}
-		for i := 0; i < n; i++ {
-			s.Send(ctx, sockjsMessage(i))
-			if i%10 == 9 {
-				time.Sleep(50 * time.Millisecond)
-			}
-		}
-		var up []string
-		for len(up) < n {
-			m, err := s.Receive(ctx)
-			if err != nil {
-				break
-			}
-			up = append(up, m.Data)
-		}
-		s.Send(ctx, "end")
-		echoes <- up
-	})
+	srv := comet.NewServer(comet.Options{}, sockjsEcho(n, true, echoes))
 	mux := http.NewServeMux()
 	mux.Handle("/sockjs/", srv.SockJS("/sockjs", comet.SockJSOptions{Heartbeat: 300 * time.Millisecond}))
 	ts := httptest.NewServer(mux)
@@ -122,26 +130,7 @@ func TestSockJSInChromium(t *testing.T) {
 		t.Run(transport, func(t *testing.T) {
 			const n = 20
 			echoes := make(chan []string, 1)
-			srv := comet.NewServer(comet.Options{}, func(s *comet.Session) {
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				defer cancel()
-				if m, err := s.Receive(ctx); err != nil || m.Data != "ready" {
-					return
-				}
-				for i := 0; i < n; i++ {
-					s.Send(ctx, sockjsMessage(i))
-				}
-				var up []string
-				for len(up) < n {
-					m, err := s.Receive(ctx)
-					if err != nil {
-						break
-					}
-					up = append(up, m.Data)
-				}
-				s.Send(ctx, "end")
-				echoes <- up
-			})
+			srv := comet.NewServer(comet.Options{}, sockjsEcho(n, false, echoes))
 			results := make(chan []byte, 1)
 			mux := http.NewServeMux()
 			mux.Handle("/sockjs/", srv.SockJS("/sockjs", comet.SockJSOptions{ClientURL: "/sockjs.js"}))
