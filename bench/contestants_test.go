@@ -169,6 +169,7 @@ func contestants() []contestant {
 				if err != nil {
 					return
 				}
+				wc.SetReadLimit(1 << 20) // its default, 32 KiB, refuses the 64 KiB case
 				ctx := context.Background()
 				for {
 					typ, rd, err := wc.Reader(ctx)

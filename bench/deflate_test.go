@@ -52,6 +52,7 @@ func BenchmarkEchoDeflate(b *testing.B) {
 				if err != nil {
 					return
 				}
+				wc.SetReadLimit(1 << 20)
 				ctx := context.Background()
 				for {
 					typ, msg, err := wc.Read(ctx)
