@@ -85,6 +85,31 @@ func (c *Conn) useBig() {
 	c.rr, c.rw = 0, n
 }
 
+// maxReadBuffer is how far a busy connection's read buffer grows: a read
+// that fills it says the peer is sending faster than one buffer a read,
+// as a pipelining client does, and a larger buffer means fewer reads (and,
+// with write coalescing, fewer writes, since replies are flushed before
+// each read that might wait).
+const maxReadBuffer = 64 << 10
+
+// growBig doubles the pooled read buffer (up to maxReadBuffer), keeping
+// what is buffered. The caller owns the read side and has just filled it.
+func (c *Conn) growBig() {
+	size := 2 * len(c.rbuf)
+	if size > maxReadBuffer {
+		size = maxReadBuffer
+	}
+	if size <= len(c.rbuf) {
+		return
+	}
+	nb := getBuf(size)
+	n := copy(*nb, c.rbuf[c.rr:c.rw])
+	putBuf(c.big)
+	c.big = nb
+	c.rbuf = *nb
+	c.rr, c.rw = 0, n
+}
+
 // releaseBig returns the pooled read buffer when nothing is buffered in
 // it, so that an idle connection keeps only its inline buffer.
 func (c *Conn) releaseBig() {

@@ -190,9 +190,13 @@ func (c *Conn) fill(n int) error {
 		if k > 0 && c.keepalive != nil {
 			c.lastRead.Store(clock.now.Load())
 		}
-		if k == free && c.big == nil {
-			// The inline buffer filled up: more is likely waiting.
-			c.useBig()
+		if k == free {
+			// The buffer filled up: more is likely waiting.
+			if c.big == nil {
+				c.useBig()
+			} else if len(c.rbuf) < maxReadBuffer {
+				c.growBig()
+			}
 		}
 		if err != nil {
 			if c.rw-c.rr >= n {

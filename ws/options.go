@@ -66,7 +66,7 @@ type Options struct {
 // Bounds of write coalescing (see Options.WriteImmediately): the bytes
 // held back, and how long they may wait.
 const (
-	CoalesceBufferSize = 16 << 10
+	CoalesceBufferSize = 64 << 10
 	CoalesceDelay      = time.Millisecond
 )
 
