@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -41,7 +42,18 @@ func main() {
 	rounds := flag.Int("rounds", 5, "rounds of every family")
 	benchtime := flag.String("benchtime", "500ms", "go test -benchtime")
 	quick := flag.Bool("quick", false, "2 rounds at 100ms")
+	only := flag.String("only", "", "run only the families whose names match this regular expression")
 	flag.Parse()
+	if *only != "" {
+		re := regexp.MustCompile(*only)
+		var keep []string
+		for _, f := range families {
+			if re.MatchString(f) {
+				keep = append(keep, f)
+			}
+		}
+		families = keep
+	}
 	if *quick {
 		*rounds, *benchtime = 2, "100ms"
 	}
@@ -80,9 +92,154 @@ func main() {
 	}
 	fmt.Printf("# duplex beside its peers\n\n%s, %s/%s, %d CPUs, %d rounds interleaved, -benchtime %s; medians, spread as min-max.\n\n",
 		time.Now().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), *rounds, *benchtime)
+	printTargets(data)
 	for _, fam := range families {
 		printFamily(fam, order, data)
 	}
+}
+
+// A target is one of the bench issue's goals, checked against the medians.
+type target struct {
+	goal  string
+	value func(v func(name string) float64) (shown string, met bool)
+}
+
+// ratio formats a/b and compares it with limit (met when a/b >= limit).
+func ratio(a, b, limit float64) (string, bool) {
+	if a == 0 || b == 0 {
+		return "not measured", false
+	}
+	return fmt.Sprintf("%.2fx", a/b), a/b >= limit
+}
+
+var targets = []target{
+	{"masking at 16 KiB >= 0.9x copy's speed", func(v func(string) float64) (string, bool) {
+		return ratio(v("Mask/copy/16KiB"), v("Mask/duplex/16KiB"), 0.9)
+	}},
+	{"masking at 1 MiB >= 0.9x copy's speed", func(v func(string) float64) (string, bool) {
+		return ratio(v("Mask/copy/1MiB"), v("Mask/duplex/1MiB"), 0.9)
+	}},
+	{"masking at 125 B >= 2x gobwas", func(v func(string) float64) (string, bool) {
+		return ratio(v("Mask/gobwas/125B"), v("Mask/duplex/125B"), 2)
+	}},
+	{"masking at 1 KiB >= 1.2x gobwas", func(v func(string) float64) (string, bool) {
+		return ratio(v("Mask/gobwas/1KiB"), v("Mask/duplex/1KiB"), 1.2)
+	}},
+	{"16-byte read <= 25 ns, 0 allocs", func(v func(string) float64) (string, bool) {
+		ns := v("ConnRead/duplex")
+		return fmt.Sprintf("%.0f ns, %.0f allocs", ns, v("allocs:ConnRead/duplex")), ns <= 25 && v("allocs:ConnRead/duplex") == 0
+	}},
+	{"16-byte write <= 40 ns, 0 allocs", func(v func(string) float64) (string, bool) {
+		ns := v("ConnWrite/duplex")
+		return fmt.Sprintf("%.0f ns, %.0f allocs", ns, v("allocs:ConnWrite/duplex")), ns <= 40 && v("allocs:ConnWrite/duplex") == 0
+	}},
+	{"ping-pong echo >= 0.95x raw TCP (16 B / 1 KiB / 64 KiB)", func(v func(string) float64) (string, bool) {
+		var shown []string
+		met := true
+		for _, size := range []string{"16B", "1KiB", "64KiB"} {
+			r, ok := ratio(v("EchoPingPong/"+size+"/raw-tcp"), v("EchoPingPong/"+size+"/duplex"), 0.95)
+			shown, met = append(shown, r), met && ok
+		}
+		return strings.Join(shown, " / "), met
+	}},
+	{"ping-pong echo >= 1.0x the fastest peer (16 B / 1 KiB / 64 KiB)", func(v func(string) float64) (string, bool) {
+		var shown []string
+		met := true
+		for _, size := range []string{"16B", "1KiB", "64KiB"} {
+			r, ok := ratio(fastest(v, "EchoPingPong/"+size+"/"), v("EchoPingPong/"+size+"/duplex"), 1)
+			shown, met = append(shown, r), met && ok
+		}
+		return strings.Join(shown, " / "), met
+	}},
+	{"pipelined echo >= 3x the fastest peer (16 B / 1 KiB), 0 allocs", func(v func(string) float64) (string, bool) {
+		var shown []string
+		met := true
+		for _, size := range []string{"16B", "1KiB"} {
+			r, ok := ratio(fastest(v, "EchoPipelined/"+size+"/"), v("EchoPipelined/"+size+"/duplex"), 3)
+			shown, met = append(shown, r), met && ok && v("allocs:EchoPipelined/"+size+"/duplex") == 0
+		}
+		return strings.Join(shown, " / "), met
+	}},
+	{"idle memory per connection <= 6 KiB (10,000 connections)", func(v func(string) float64) (string, bool) {
+		k := v("IdleMemory/duplex")
+		if k == 0 {
+			return "not measured", false
+		}
+		return fmt.Sprintf("%.2f KiB", k), k <= 6
+	}},
+	{"deflate echo >= 1.2x gws, <= 1 alloc per message", func(v func(string) float64) (string, bool) {
+		r, ok := ratio(v("EchoDeflate/gws"), v("EchoDeflate/duplex"), 1.2)
+		return r, ok && v("allocs:EchoDeflate/duplex") <= 1
+	}},
+	{"broadcast to 10,000 encodes once (prepared vs loop, deflate)", func(v func(string) float64) (string, bool) {
+		return ratio(v("Broadcast/duplex-loop-deflate"), v("Broadcast/duplex-prepared-deflate"), 1)
+	}},
+	{"SSE fan-out to 100 clients >= 1.2x go-sse (with acknowledgements)", func(v func(string) float64) (string, bool) {
+		return ratio(v("SSEFanout/go-sse"), v("SSEFanout/duplex"), 1.2)
+	}},
+	{"long-poll fan-out >= socket.io's (Socket.IO dialect / duplex's own)", func(v func(string) float64) (string, bool) {
+		a, ok1 := ratio(v("LongPollFanout/socket.io"), v("LongPollFanout/duplex"), 1)
+		b, ok2 := ratio(v("LongPollFanout/socket.io"), v("LongPollFanout/duplex-native"), 1)
+		return a + " / " + b, ok1 && ok2
+	}},
+	{"SSE delivery latency p99 <= go-sse's", func(v func(string) float64) (string, bool) {
+		d, g := v("p99-us:SSELatency/duplex"), v("p99-us:SSELatency/go-sse")
+		return fmt.Sprintf("%.0f us vs %.0f us (unacknowledged: %.0f us)", d, g, v("p99-us:SSELatency/duplex-unacked")), d > 0 && d <= g
+	}},
+	{"idle comet session <= 8 KiB (long poll / SSE / WebSocket)", func(v func(string) float64) (string, bool) {
+		p, e, w := v("CometIdleMemory/poll"), v("CometIdleMemory/sse"), v("CometIdleMemory/ws")
+		if p == 0 || e == 0 || w == 0 {
+			return "not measured", false
+		}
+		return fmt.Sprintf("%.1f / %.1f / %.1f KiB (go-sse %.1f)", p, e, w, v("CometIdleMemory/go-sse")), p <= 8 && e <= 8 && w <= 8
+	}},
+}
+
+// fastest returns the lowest median ns/op among the peers of a case
+// (every contestant under prefix but duplex's and the references).
+func fastest(v func(string) float64, prefix string) float64 {
+	best := 0.0
+	for _, peer := range []string{"gorilla", "gobwas", "coder", "gws", "x-net"} {
+		if t := v(prefix + peer); t > 0 && (best == 0 || t < best) {
+			best = t
+		}
+	}
+	return best
+}
+
+// printTargets checks every target against the medians.
+func printTargets(data map[string]*sample) {
+	v := func(name string) float64 {
+		kind, bench, ok := strings.Cut(name, ":")
+		if !ok {
+			kind, bench = "", name
+		}
+		s := data["Benchmark"+bench]
+		if s == nil {
+			return 0
+		}
+		switch kind {
+		case "allocs":
+			return median(s.allocs)
+		case "":
+			if len(s.custom) > 0 {
+				return median(s.custom)
+			}
+			return median(s.nsop)
+		default:
+			return median(s.extra[kind])
+		}
+	}
+	fmt.Print("## Targets\n\nRatios are of speed (higher is faster) unless a unit is given.\n\n| target | measured | met |\n|---|---|---|\n")
+	for _, t := range targets {
+		shown, met := t.value(v)
+		mark := "yes"
+		if !met {
+			mark = "**missed**"
+		}
+		fmt.Printf("| %s | %s | %s |\n", t.goal, shown, mark)
+	}
+	fmt.Println()
 }
 
 // parse reads one benchmark line: name, ns/op, allocs/op and one custom
