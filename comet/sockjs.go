@@ -488,26 +488,30 @@ func (h *sockjsHandler) receive(w http.ResponseWriter, r *http.Request, key stri
 	closed := s.isClosed()
 	busy := s.poll != nil
 	first := !d.opened
+	d.opened = true
 	var mine chan struct{}
 	if !closed && !busy {
 		mine = make(chan struct{})
 		s.poll, s.transport, s.lastSeen = mine, t.name, time.Now()
-		d.opened = true
 		if d.expiry != nil {
 			d.expiry.Stop()
 		}
 	}
 	s.mu.Unlock()
+	if mine != nil {
+		defer h.release(s, mine)
+	}
+	// A new session's first frame is always the open frame, even when the
+	// application has closed it already (the close frame comes next).
+	if first && (!write("o") || !t.streaming) {
+		return
+	}
 	switch {
 	case closed:
 		write(s.sockjsCloseFrame())
 		return
 	case busy:
 		write(`c[2010,"Another connection still open"]`)
-		return
-	}
-	defer h.release(s, mine)
-	if first && (!write("o") || !t.streaming) {
 		return
 	}
 	hb := time.NewTicker(h.opts.Heartbeat)
