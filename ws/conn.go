@@ -1105,23 +1105,42 @@ func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte, mayC
 	if typ != Text && typ != Binary {
 		return ErrMessageType
 	}
-	if err := c.acquireWriter(ctx); err != nil {
+	done, err := c.beginMessageWrite(ctx)
+	if err != nil {
 		return err
 	}
-	defer c.releaseWriter()
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
-	if c.closeSent {
-		return ErrWriteAfterClose
-	}
-	done := c.watch(ctx, false)
-	var err error
 	if mayCompress && c.deflate != nil && c.deflate.shouldCompress(len(p)) {
 		err = c.writeCompressedLocked(typ, p)
 	} else {
 		err = c.writeFrameLocked(frame.Opcode(typ), true, 0, p)
 	}
-	return c.endWriteLocked(done, err)
+	return c.finishMessageWrite(done, err)
+}
+
+// beginMessageWrite starts one whole message's write: it waits for the
+// connection's message-writer turn (bounded by ctx), takes the frame
+// mutex, refuses after a Close was sent, and lets ctx interrupt the
+// network write. On success the caller writes and calls
+// finishMessageWrite.
+func (c *Conn) beginMessageWrite(ctx context.Context) (done func() error, err error) {
+	if err := c.acquireWriter(ctx); err != nil {
+		return nil, err
+	}
+	c.writeMu.Lock()
+	if c.closeSent {
+		c.writeMu.Unlock()
+		c.releaseWriter()
+		return nil, ErrWriteAfterClose
+	}
+	return c.watch(ctx, false), nil
+}
+
+// finishMessageWrite ends what beginMessageWrite started.
+func (c *Conn) finishMessageWrite(done func() error, err error) error {
+	err = c.endWriteLocked(done, err)
+	c.writeMu.Unlock()
+	c.releaseWriter()
+	return err
 }
 
 // endWriteLocked ends a write watched by ctx: an error caused by the

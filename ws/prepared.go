@@ -110,15 +110,9 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 	if err != nil {
 		return err
 	}
-	if err := c.acquireWriter(ctx); err != nil {
+	done, err := c.beginMessageWrite(ctx)
+	if err != nil {
 		return err
 	}
-	defer c.releaseWriter()
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
-	if c.closeSent {
-		return ErrWriteAfterClose
-	}
-	done := c.watch(ctx, false)
-	return c.endWriteLocked(done, c.writeRawLocked(b))
+	return c.finishMessageWrite(done, c.writeRawLocked(b))
 }
