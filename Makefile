@@ -49,7 +49,9 @@ bench-quick: bench-deps
 bench-lib:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./mask/ ./frame/ ./internal/... ./ws/
 
-## fuzz: every fuzz target (the module's and the differential ones in fuzz/) for FUZZTIME each.
+## fuzz: every fuzz target (the module's and the differential ones in fuzz/) for FUZZTIME each
+## (a duration, or a count such as 10000x; with a duration Go 1.26 may end a
+## clean run with a spurious "context deadline exceeded", golang/go#75804).
 fuzz:
 	@set -e; for dir in . fuzz; do (cd $$dir && for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
