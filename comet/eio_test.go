@@ -368,3 +368,57 @@ func TestRegistryShared(t *testing.T) {
 		t.Fatalf("after shutdown %+v", st)
 	}
 }
+
+// TestSocketIOProtocolErrors: each malformed Socket.IO packet gets the
+// Engine.IO "Bad request" (400, code 3) and ends the session, whose
+// reason names what was wrong.
+func TestSocketIOProtocolErrors(t *testing.T) {
+	h := newEIOHarness(t, Options{}, EngineIOOptions{SocketIO: true})
+	for _, tc := range []struct{ name, body, reason string }{
+		{"event before CONNECT", `42["message","x"]`, "event before CONNECT"},
+		{"event not an array", "40\x1e42{\"a\":1}", "event is not a JSON array"},
+		{"empty event", "40\x1e42[]", "event is not a JSON array"},
+		{"event name not a string", "40\x1e42[1,2]", "event name is not a string"},
+		{"bad attachment count", "40\x1e45x-[\"message\"]", "bad attachment count"},
+		{"too many attachments", "40\x1e4517-[\"message\"]", "bad attachment count"},
+		{"attachment without event", "40\x1ebAQ==", "binary attachment without a binary event"},
+		{"unsupported binary event", "40\x1e451-[\"other\",{\"_placeholder\":true,\"num\":0}]\x1ebAQ==", `binary events other than "message"`},
+		{"unknown packet type", "40\x1e49", "unexpected Socket.IO packet type"},
+		{"namespace never joined", "40\x1e42/admin,[\"x\"]", `namespace "/admin" was never joined`},
+		{"binary not base64", "40\x1eb!!", "binary packet is not base64"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sid, s := h.open()
+			code, body := h.do("POST", "EIO=4&transport=polling&sid="+sid, tc.body)
+			if code != 400 || !strings.HasPrefix(body, `{"code":3,`) {
+				t.Fatalf("answer %d %q, want 400 code 3", code, body)
+			}
+			select {
+			case <-s.Done():
+			case <-time.After(time.Second):
+				t.Fatal("the session is still open")
+			}
+			s.mu.Lock()
+			reason := s.reason
+			s.mu.Unlock()
+			if !strings.Contains(reason, tc.reason) {
+				t.Fatalf("reason %q, want it to name %q", reason, tc.reason)
+			}
+		})
+	}
+}
+
+// TestEngineIOProbeViolation: a socket joining a polling session must
+// start with the probe; anything else closes it with 1002.
+func TestEngineIOProbeViolation(t *testing.T) {
+	h := newEIOHarness(t, Options{}, EngineIOOptions{})
+	sid, _ := h.open()
+	c := dialEIO(t, h, "EIO=4&transport=websocket&sid="+sid)
+	ctx := context.Background()
+	c.WriteMessage(ctx, ws.Text, []byte("4not a probe"))
+	_, _, err := c.ReadMessage(ctx, nil)
+	var ce *ws.CloseError
+	if !errors.As(err, &ce) || ce.Code != frame.CloseProtocolError {
+		t.Fatalf("close: %v, want 1002", err)
+	}
+}
