@@ -720,16 +720,7 @@ func (h *eioHandler) wsSession(ctx context.Context, c *ws.Conn, s *Session, prob
 		if len(ctrl) > 0 || len(msgs) > 0 {
 			continue
 		}
-		select {
-		case <-s.notify:
-		case <-mine:
-			c.Close(frame.CloseNormal, "superseded")
-			return
-		case <-s.closed:
-			c.WriteMessage(ctx, ws.Text, []byte{eioClose})
-			c.Close(frame.CloseGoingAway, s.reason)
-			return
-		case <-readDone:
+		if !s.wsWait(ctx, c, mine, readDone, []byte{eioClose}) {
 			return
 		}
 	}

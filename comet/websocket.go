@@ -109,18 +109,30 @@ func (srv *Server) wsSession(ctx context.Context, c *ws.Conn, s *Session, after 
 		if len(msgs) > 0 {
 			continue
 		}
-		select {
-		case <-s.notify:
-		case <-mine:
-			c.Close(frame.CloseNormal, "superseded")
-			return
-		case <-s.closed:
-			c.Close(frame.CloseGoingAway, s.reason)
-			return
-		case <-readDone:
+		if !s.wsWait(ctx, c, mine, readDone, nil) {
 			return
 		}
 	}
+}
+
+// wsWait waits, on a WebSocket carrying s, until there may be something to
+// send (true) or the carrier must stop (false, the socket closed): another
+// carrier took the session over (1000), the session ended (goodbye, if
+// any, then 1001 with the session's reason), or the reader ended.
+func (s *Session) wsWait(ctx context.Context, c *ws.Conn, mine chan struct{}, readDone <-chan error, goodbye []byte) bool {
+	select {
+	case <-s.notify:
+		return true
+	case <-mine:
+		c.Close(frame.CloseNormal, "superseded")
+	case <-s.closed:
+		if goodbye != nil {
+			c.WriteMessage(ctx, ws.Text, goodbye)
+		}
+		c.Close(frame.CloseGoingAway, s.reason)
+	case <-readDone:
+	}
+	return false
 }
 
 // wsRead applies the client's acknowledgements and hands its messages to
