@@ -73,6 +73,21 @@ func (s *fanoutStats) p99() time.Duration {
 	return s.lat[len(s.lat)*99/100]
 }
 
+// openSession opens a session of a comet Server's own dialect at base
+// (the Server's prefix) and returns its id.
+func openSession(client *http.Client, base string) (string, error) {
+	resp, err := client.Post(base+"/open", "", nil)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var open struct{ ID string }
+	if err := json.NewDecoder(resp.Body).Decode(&open); err != nil || open.ID == "" {
+		return "", fmt.Errorf("open: %d %v", resp.StatusCode, err)
+	}
+	return open.ID, nil
+}
+
 // readSSE reads an event stream until it ends, recording each event's
 // data line and calling then (if set) with the count so far.
 func readSSE(body io.Reader, st *fanoutStats, then func(n int64)) {
@@ -172,14 +187,11 @@ func duplexSSE(b *testing.B, paced, ack bool, every int64) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		for range fanoutClients {
-			resp, err := http.Post(ts.URL+"/open", "", nil)
+			id, err := openSession(http.DefaultClient, ts.URL)
 			if err != nil {
 				b.Fatal(err)
 			}
-			var open struct{ ID string }
-			json.NewDecoder(resp.Body).Decode(&open)
-			resp.Body.Close()
-			req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/sse?id="+open.ID, nil)
+			req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/sse?id="+id, nil)
 			stream, err := http.DefaultClient.Do(req)
 			if err != nil {
 				b.Fatal(err)
@@ -187,7 +199,7 @@ func duplexSSE(b *testing.B, paced, ack bool, every int64) {
 			acks := make(chan int64, 1)
 			go func() {
 				for n := range acks {
-					r, err := http.Post(fmt.Sprintf("%s/send?id=%s&ack=%d", ts.URL, open.ID, n), "application/json", strings.NewReader("[]"))
+					r, err := http.Post(fmt.Sprintf("%s/send?id=%s&ack=%d", ts.URL, id, n), "application/json", strings.NewReader("[]"))
 					if err == nil {
 						io.Copy(io.Discard, r.Body)
 						r.Body.Close()

@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -167,15 +166,12 @@ func idleSessions(base, mode string) {
 		if mode == "go-sse" {
 			url = base + "/"
 		} else {
-			resp, err := client.Post(base+"/comet/open", "", nil)
+			id, err := openSession(client, base+"/comet")
 			if err != nil {
-				fmt.Println("open:", err)
+				fmt.Println(err)
 				os.Exit(1)
 			}
-			var open struct{ ID string }
-			json.NewDecoder(resp.Body).Decode(&open)
-			resp.Body.Close()
-			url = base + "/comet/" + mode + "?id=" + open.ID
+			url = base + "/comet/" + mode + "?id=" + id
 		}
 		if mode == "ws" {
 			c, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(url, "http"), nil)

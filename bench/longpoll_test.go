@@ -205,14 +205,11 @@ func BenchmarkLongPollFanout(b *testing.B) {
 			ctx, cancel := context.WithCancel(context.Background())
 			b.Cleanup(cancel)
 			for range fanoutClients {
-				resp, err := http.Post(ts.URL+"/open", "", nil)
+				id, err := openSession(http.DefaultClient, ts.URL)
 				if err != nil {
 					b.Fatal(err)
 				}
-				var open struct{ ID string }
-				json.NewDecoder(resp.Body).Decode(&open)
-				resp.Body.Close()
-				go nativePoller(ctx, ts.URL, open.ID, st)
+				go nativePoller(ctx, ts.URL, id, st)
 			}
 			for hub.Len("all") < fanoutClients {
 				time.Sleep(time.Millisecond)
