@@ -34,13 +34,20 @@ func newHarness(t *testing.T, opts Options) *harness {
 
 func (h *harness) do(method, path string, body string, hdr ...string) (int, http.Header, string) {
 	h.t.Helper()
-	req, _ := http.NewRequest(method, h.ts.URL+"/comet/"+path, strings.NewReader(body))
+	return doRequest(h.t, method, h.ts.URL+"/comet/"+path, body, hdr...)
+}
+
+// doRequest sends one request with the header pairs in hdr and returns
+// the status, headers and body of the answer.
+func doRequest(t *testing.T, method, url, body string, hdr ...string) (int, http.Header, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -35,14 +34,8 @@ func newEIOHarness(t *testing.T, opts Options, eo EngineIOOptions) *eioHarness {
 
 func (h *eioHarness) do(method, query, body string) (int, string) {
 	h.t.Helper()
-	req, _ := http.NewRequest(method, h.ts.URL+"/engine.io/?"+query, strings.NewReader(body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	code, _, b := doRequest(h.t, method, h.ts.URL+"/engine.io/?"+query, body)
+	return code, b
 }
 
 // open runs the polling handshake and returns the sid and the session.

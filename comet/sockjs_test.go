@@ -56,17 +56,8 @@ type sjResponse struct {
 
 func (h *sockjsHarness) do(method, path, body string, hdr ...string) sjResponse {
 	h.t.Helper()
-	req, _ := http.NewRequest(method, h.ts.URL+path, strings.NewReader(body))
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return sjResponse{resp.StatusCode, resp.Header, string(b)}
+	code, hd, b := doRequest(h.t, method, h.ts.URL+path, body, hdr...)
+	return sjResponse{code, hd, b}
 }
 
 func (h *sockjsHarness) expect(r sjResponse, code int, body string) {
